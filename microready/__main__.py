@@ -1,0 +1,8 @@
+"""``python -m microready MODULE:ATTR [options]``"""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Find the app named by ``MODULE:ATTR`` on the command line.
+
+Every failure raises ``AppLoadError`` with one line that names what is wrong
+(the module, the attribute, or what the attribute turned out to be), so the CLI
+can print it without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from ._exchange import ServedApp
+
+__all__ = ["AppLoadError", "load_app"]
+
+
+class AppLoadError(Exception):
+    """The ``MODULE:ATTR`` given does not lead to a microready app."""
+
+
+def load_app(spec: str, *, factory: bool = False, app_dir: str = ".") -> ServedApp:
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise AppLoadError(
+            f'app must be given as "MODULE:ATTR", e.g. "examples.notifications:app"; got "{spec}"'
+        )
+    directory = os.path.abspath(app_dir)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise AppLoadError(
+                f'could not import module "{module_name}": no such module '
+                f"(looked in --app-dir {directory} and on sys.path)"
+            ) from None
+        raise AppLoadError(f'could not import module "{module_name}": {exc}') from exc
+    except Exception as exc:
+        raise AppLoadError(
+            f'could not import module "{module_name}": {type(exc).__name__}: {exc}'
+        ) from exc
+
+    obj: Any = module
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AppLoadError(
+                f'module "{module_name}" has no attribute "{attr_path}"'
+            ) from None
+
+    if factory:
+        if not callable(obj):
+            raise AppLoadError(
+                f'"{spec}" is not callable, so --factory cannot call it; '
+                "drop --factory to serve it as the app"
+            )
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise AppLoadError(
+                f'the app factory "{spec}" raised {type(exc).__name__}: {exc}'
+            ) from exc
+
+    if not isinstance(obj, ServedApp):
+        hint = (
+            " (it looks like a function that builds the app: add --factory)"
+            if callable(obj) and not factory
+            else ""
+        )
+        raise AppLoadError(
+            f'"{spec}" is a {type(obj).__name__}, not a microready app; '
+            f"point at the MicroReady() instance{hint}"
+        )
+    return obj

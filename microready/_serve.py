@@ -1,0 +1,133 @@
+"""``microready.run()``: serve an app in this process until a signal stops it.
+
+This is the glue between a ``Config`` and a running ``Server``: it sets up
+logging, picks the event loop, installs the signal handling (first SIGINT or
+SIGTERM: graceful shutdown; a second SIGINT: exit now) and turns startup
+failures into one log line and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import anyio
+
+from ._exchange import ServedApp
+from ._loader import AppLoadError, load_app
+from ._logging import configure_logging
+from .config import Config, ConfigError
+from .server import Server, ServerStartupError
+
+__all__ = ["run", "serve"]
+
+logger = logging.getLogger("microready.server")
+
+EXIT_OK = 0
+EXIT_STARTUP_FAILED = 1
+EXIT_FORCED = 130  # the shell's code for "stopped by SIGINT"
+
+
+def run(app: ServedApp | str, *, factory: bool = False, app_dir: str = ".", **options: Any) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM; options are ``Config`` fields.
+
+    ``app`` is the app object, or a ``"module:attr"`` string (needed for
+    ``workers > 1``). A startup failure logs one line and exits non-zero,
+    like the command line does.
+    """
+    config = Config.from_options(**options)
+    code = serve(app, config, factory=factory, app_dir=app_dir)
+    if code != EXIT_OK:
+        raise SystemExit(code)
+
+
+def serve(app: ServedApp | str, config: Config, *, factory: bool = False, app_dir: str = ".") -> int:
+    """Serve until stopped and return the process exit code."""
+    configure_logging(config.log_level_number, access_log=config.access_log)
+    if config.workers > 1:
+        if not isinstance(app, str):
+            logger.error(
+                'workers > 1 needs the app as an import string: run("module:app", workers=%d)',
+                config.workers,
+            )
+            return EXIT_STARTUP_FAILED
+        from .supervisor import supervise
+
+        return supervise(app, config, factory=factory, app_dir=app_dir)
+    if isinstance(app, str):
+        try:
+            app = load_app(app, factory=factory, app_dir=app_dir)
+        except AppLoadError as exc:
+            logger.error("%s", exc)
+            return EXIT_STARTUP_FAILED
+    return serve_in_process(app, config)
+
+
+def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None = None) -> int:
+    backend_options: dict[str, Any] = {}
+    if config.backend == "asyncio" and config.loop in ("uvloop", "auto"):
+        try:
+            import uvloop
+        except ImportError:
+            if config.loop == "uvloop":
+                logger.error(
+                    "--loop uvloop: uvloop is not installed; "
+                    "install it with: pip install 'microready[uvloop]' (or use --loop asyncio)"
+                )
+                return EXIT_STARTUP_FAILED
+        else:
+            backend_options["loop_factory"] = uvloop.new_event_loop
+    try:
+        server = Server(app, config, sockets=sockets or ())
+    except (TypeError, ConfigError) as exc:
+        logger.error("%s", exc)
+        return EXIT_STARTUP_FAILED
+    forced = threading.Event()
+    try:
+        code: int = anyio.run(
+            _serve_until_signal, server, forced, backend=config.backend,
+            backend_options=backend_options,
+        )
+    except KeyboardInterrupt:  # a SIGINT that arrived before the handler was installed
+        return EXIT_FORCED
+    if forced.is_set():
+        # Worker threads still running sync tasks would keep the interpreter
+        # alive; the user asked to stop now, so we do.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(EXIT_FORCED)
+    return code
+
+
+async def _serve_until_signal(server: Server, forced: threading.Event) -> int:
+    code = EXIT_OK
+    async with anyio.create_task_group() as task_group:
+        if threading.current_thread() is threading.main_thread():
+            task_group.start_soon(_watch_signals, server, task_group.cancel_scope, forced)
+        try:
+            await server.serve()
+        except ServerStartupError as exc:
+            logger.error("%s", exc)
+            code = EXIT_STARTUP_FAILED
+        finally:
+            task_group.cancel_scope.cancel()
+    logger.info("stopped")
+    return code
+
+
+async def _watch_signals(server: Server, scope: anyio.CancelScope, forced: threading.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            name = signal.Signals(signum).name
+            if not server.shutting_down:
+                logger.info("received %s: shutting down gracefully (send SIGINT again to force)", name)
+                server.request_shutdown()
+            elif signum == signal.SIGINT:
+                logger.warning("received SIGINT again: exiting now")
+                forced.set()
+                scope.cancel()
+                return

@@ -1,0 +1,314 @@
+"""One connection's I/O loop: read, dispatch, write, then hand off the tasks.
+
+``HTTPConnection.run()`` drives a ``ConnectionCore`` over an anyio byte stream.
+It is the only place that reads and writes sockets, and it is the same code
+for the real server and for ``TestClient`` (which hands it an in-memory
+stream). Its loop follows h11's own example server:
+
+1. read until the core yields a request head (with a deadline from the core);
+2. build a ``Request`` whose body is read lazily from the same core;
+3. await ``app.handle(request)`` and write the response: one write for a
+   complete response, one per chunk for a streaming one;
+4. close the socket if the connection is ending, then submit the request's
+   background tasks, so they start only after the last byte is out;
+5. start the next keep-alive cycle, or finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.abc
+import h11
+
+from ._connection import (
+    NEED_DATA,
+    BodyReceived,
+    ConnectionCore,
+    ConnectionEnded,
+    Limits,
+    Rejected,
+    RequestComplete,
+    RequestReceived,
+)
+from .datastructures import Address
+from .requests import ClientDisconnect, Request
+from .responses import StreamingResponse
+
+if TYPE_CHECKING:
+    from ._exchange import Reply, ServedApp
+
+__all__ = ["ConnectionSettings", "HTTPConnection"]
+
+error_logger = logging.getLogger("microready.error")
+access_logger = logging.getLogger("microready.access")
+background_logger = logging.getLogger("microready.background")
+
+READ_SIZE = 64 * 1024
+_WRITE_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+_READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+
+class ConnectionSettings:
+    """What every connection of one server shares."""
+
+    __slots__ = ("app", "limits", "access_log", "on_request_done", "is_shutting_down")
+
+    def __init__(
+        self,
+        app: ServedApp,
+        limits: Limits,
+        *,
+        access_log: bool = True,
+        on_request_done: Callable[[], None] | None = None,
+        is_shutting_down: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.access_log = access_log
+        self.on_request_done = on_request_done
+        self.is_shutting_down = is_shutting_down
+
+
+class _StopConnection(Exception):
+    """Internal: this connection is finished; unwind to ``run()``."""
+
+
+class _BodyAborted(ClientDisconnect):
+    """Raised into the app when its request body cannot be read to the end."""
+
+
+def _printable(target: bytes) -> str:
+    # The target is attacker-controlled; escape it so a log line stays one line
+    # and cannot forge entries (control characters, quotes, non-ASCII).
+    text = target.decode("ascii", "backslashreplace")
+    if text.isprintable() and '"' not in text:
+        return text
+    return "".join(c if c.isprintable() and c != '"' else f"\\x{ord(c):02x}" for c in text)
+
+
+class HTTPConnection:
+    """Serves one client connection until it closes; see the module docstring."""
+
+    def __init__(
+        self,
+        stream: anyio.abc.ByteStream,
+        settings: ConnectionSettings,
+        client: Address | None,
+    ) -> None:
+        self.stream = stream
+        self.settings = settings
+        self.client = client
+        self.core = ConnectionCore(settings.limits, anyio.current_time())
+        self.idle_scope: anyio.CancelScope | None = None  # set while waiting between requests
+        self._rejection: Rejected | None = None
+        self._closed = False
+
+    # -- the loop --------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            while await self._serve_one_request():
+                pass
+        except _StopConnection:
+            pass
+        except Exception:  # a bug of ours must cost one connection, never the server
+            error_logger.exception("unexpected error on connection from %s", self.client)
+        finally:
+            await self._close()
+
+    def close_if_idle(self) -> None:
+        """Shutdown: end this connection now if it is between requests."""
+        if self.idle_scope is not None:
+            self.idle_scope.cancel()
+
+    async def _serve_one_request(self) -> bool:
+        """Handle one request cycle; return True to keep the connection open."""
+        core = self.core
+        self.idle_scope = anyio.CancelScope()
+        with self.idle_scope:
+            event = await self._next_event(wait_for_head=True)
+        if self.idle_scope.cancelled_caught:
+            return False  # closed as idle by a shutdown
+        self.idle_scope = None
+        if isinstance(event, ConnectionEnded):
+            return False
+        if isinstance(event, Rejected):
+            await self._reject(event)
+            return False
+        if not isinstance(event, RequestReceived):  # pragma: no cover - the core guarantees it
+            raise _StopConnection
+
+        if self.settings.is_shutting_down():
+            core.close_after_response = True
+        request = Request(
+            method=event.method,
+            target=event.target,
+            http_version=event.http_version,
+            raw_headers=event.headers,  # type: ignore[arg-type]  # a read-only sequence
+            client=self.client,
+            receive=self._receive_body,
+            app=self.settings.app,
+        )
+        reply = await self.settings.app.handle(request)
+        if self._rejection is not None:
+            # The body broke a rule while the app read it: that answer wins,
+            # and the request's tasks are dropped with the request.
+            await self._reject(self._rejection)
+            return False
+
+        status = await self._send_reply(reply)
+        if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
+            self._log_access(event, status)
+        if self.settings.on_request_done is not None:
+            self.settings.on_request_done()
+
+        keep_alive = status != 0 and await self._finish_request_body()
+        if keep_alive:
+            if self.settings.is_shutting_down():
+                core.close_after_response = True
+            keep_alive = core.start_next_cycle(anyio.current_time())
+        if not keep_alive:
+            await self._close()  # "On Connection: close, the socket is closed first."
+        if reply.tasks or reply.cleanup is not None:
+            self.settings.app.background.submit(
+                reply.tasks,
+                reply.cleanup,
+                f'"{event.method} {_printable(event.target)} HTTP/{event.http_version}"',
+            )
+        return keep_alive
+
+    # -- reading ------------------------------------------------------------------
+
+    async def _next_event(self, *, wait_for_head: bool = False) -> object:
+        core = self.core
+        while True:
+            event = core.next_event(anyio.current_time())
+            if event is not NEED_DATA:
+                return event
+            await self._read_more()
+
+    async def _read_more(self) -> None:
+        core = self.core
+        deadline = core.read_deadline
+        data: bytes | None = None
+        with anyio.CancelScope(deadline=deadline if deadline is not None else float("inf")):
+            try:
+                data = await self.stream.receive(READ_SIZE)
+            except anyio.EndOfStream:
+                data = b""
+            except _READ_ERRORS:
+                data = b""
+        if data is None:  # the deadline passed
+            await self._write(core.on_read_timeout())
+            raise _StopConnection
+        core.receive_data(data, anyio.current_time())
+
+    async def _receive_body(self) -> bytes:
+        """The next chunk of the request body for the app, b"" at its end."""
+        core = self.core
+        if self._rejection is not None:
+            raise _BodyAborted(self._rejection.reason)
+        if core.they_are_waiting_for_100_continue:
+            await self._write(core.send_continue())
+        while True:
+            event = core.next_event(anyio.current_time())
+            if isinstance(event, BodyReceived):
+                return event.data
+            if isinstance(event, RequestComplete) or event is h11.PAUSED:
+                return b""
+            if isinstance(event, Rejected):
+                self._rejection = event
+                raise _BodyAborted(event.reason)
+            if isinstance(event, ConnectionEnded):
+                raise ClientDisconnect("the client closed the connection mid-body")
+            try:
+                await self._read_more()
+            except _StopConnection:
+                self._rejection = Rejected(408, "request body timed out")
+                raise _BodyAborted("request body timed out") from None
+
+    async def _finish_request_body(self) -> bool:
+        """Discard what the app left unread of the body, so the connection can be reused.
+
+        The body limit and the stall timeout still apply; past them we close.
+        """
+        core = self.core
+        while core.request_body_pending:
+            event = core.next_event(anyio.current_time())
+            if isinstance(event, Rejected | ConnectionEnded):
+                return False
+            if event is NEED_DATA:
+                try:
+                    await self._read_more()
+                except _StopConnection:
+                    return False
+        return True
+
+    # -- writing ------------------------------------------------------------------
+
+    async def _write(self, data: bytes) -> bool:
+        if not data or self._closed:
+            return not self._closed
+        try:
+            await self.stream.send(data)
+        except _WRITE_ERRORS:
+            self.core.send_failed()
+            self._closed = True
+            return False
+        return True
+
+    async def _send_reply(self, reply: Reply) -> int:
+        """Write the response. Returns its status, or 0 if it could not be sent whole."""
+        response = reply.response
+        core = self.core
+        try:
+            if not isinstance(response, StreamingResponse):
+                data = core.send_response(response.status_code, response.raw_headers, response.body)
+                return response.status_code if await self._write(data) else 0
+            head = core.send_response(
+                response.status_code, response.raw_headers, b"", complete=False
+            )
+            if not await self._write(head):
+                return 0
+            async for chunk in response.iterate():
+                if not await self._write(core.send_body(chunk)):
+                    return 0
+            return response.status_code if await self._write(core.end_response()) else 0
+        except h11.LocalProtocolError as exc:
+            # The app's response breaks HTTP (say, a body that does not match its
+            # Content-Length). Only this connection pays for it.
+            error_logger.error("invalid response to %s: %s; closing the connection", self.client, exc)
+            return 0
+        except Exception:
+            error_logger.exception("error while streaming the response to %s", self.client)
+            return 0
+
+    async def _reject(self, rejection: Rejected) -> None:
+        error_logger.debug("rejecting request from %s: %s", self.client, rejection.reason)
+        await self._write(self.core.send_error(rejection.status_code, rejection.reason))
+
+    async def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Shielded: a cancelled connection still closes its socket politely.
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.stream.aclose()
+            except Exception:  # the peer may already be gone; nothing left to do
+                pass
+
+    def _log_access(self, event: RequestReceived, status: int) -> None:
+        client = f"{self.client.host}:{self.client.port}" if self.client else "-"
+        access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            client,
+            event.method,
+            _printable(event.target),
+            event.http_version,
+            status,
+        )

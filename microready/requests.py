@@ -1,0 +1,146 @@
+"""The Request a handler receives.
+
+It is built by the transport for every request, so it does as little as it can
+up front: headers, query parameters and cookies are parsed the first time they
+are asked for, and the body is read from the connection only when the app asks
+(which is also when ``Expect: 100-continue`` is answered).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import unquote
+
+from .datastructures import URL, Address, Headers, QueryParams, State
+
+__all__ = ["Request", "ClientDisconnect"]
+
+ReceiveBody = Callable[[], Awaitable[bytes]]
+
+
+class ClientDisconnect(Exception):
+    """The client closed the connection before sending the whole body."""
+
+
+class Request:
+    __slots__ = (
+        "method",
+        "raw_target",
+        "http_version",
+        "raw_headers",
+        "client",
+        "app",
+        "path_params",
+        "_receive",
+        "_body",
+        "_stream_consumed",
+        "_headers",
+        "_query_params",
+        "_cookies",
+        "_url",
+        "_state",
+        "scope",
+    )
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        target: bytes,
+        http_version: str = "1.1",
+        raw_headers: list[tuple[bytes, bytes]] | None = None,
+        client: Address | None = None,
+        receive: ReceiveBody | None = None,
+        app: Any = None,
+    ) -> None:
+        self.method = method
+        self.raw_target = target
+        self.http_version = http_version
+        self.raw_headers: list[tuple[bytes, bytes]] = raw_headers or []
+        self.client = client
+        self.app = app
+        self.path_params: dict[str, Any] = {}
+        self._receive = receive
+        self._body: bytes | None = None
+        self._stream_consumed = False
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._state: State | None = None
+        # Per-request scratch space for the framework (e.g. the dependency cache).
+        self.scope: dict[str, Any] = {}
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            path, _, query = self.raw_target.partition(b"?")
+            self._url = URL(unquote(path.decode("latin-1")), query.decode("latin-1"))
+        return self._url
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.raw_headers)
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query_params is None:
+            self._query_params = QueryParams(self.url.query)
+        return self._query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for header in self.headers.getlist("cookie"):
+                parsed: SimpleCookie = SimpleCookie()
+                try:
+                    parsed.load(header)
+                except Exception:  # a malformed cookie header is ignored, like browsers do
+                    continue
+                cookies.update({key: morsel.value for key, morsel in parsed.items()})
+            self._cookies = cookies
+        return self._cookies
+
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            self._state = State()
+        return self._state
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives, without keeping it in memory."""
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._stream_consumed:
+            raise RuntimeError(
+                "the request body was already streamed; call await request.body() "
+                "before streaming if you need to read it twice"
+            )
+        self._stream_consumed = True
+        if self._receive is None:
+            return
+        while True:
+            chunk = await self._receive()
+            if not chunk:
+                return
+            yield chunk
+
+    async def body(self) -> bytes:
+        """The whole body, read once and cached."""
+        if self._body is None:
+            self._body = b"".join([chunk async for chunk in self.stream()])
+        return self._body
+
+    async def json(self) -> Any:
+        return json.loads(await self.body())
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.raw_target.decode('latin-1')}>"

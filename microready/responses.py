@@ -1,0 +1,230 @@
+"""Response classes.
+
+A ``Response`` is data: a status, a list of raw header pairs and a body. The
+transport turns it into bytes; nothing here touches a socket. Headers are kept
+as lower-case ``bytes`` pairs, ready to be written, and validated when set so
+no CR or LF can reach the wire (response splitting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import anyio.to_thread
+
+from .background import BackgroundTask, BackgroundTasks
+from .datastructures import MutableHeaders, _checked_header
+
+__all__ = [
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]
+
+Background = BackgroundTask[Any] | BackgroundTasks | None
+
+# RFC 9110 section 6.4.1 / 15: these statuses never carry content.
+_NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
+
+
+class Response:
+    """A complete response whose body is known up front.
+
+    ``Response(content, status_code=200, headers=None, media_type=None, background=None)``
+    """
+
+    media_type: str | None = None
+    charset = "utf-8"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Background = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.body = self.render(content)
+        self.raw_headers: list[tuple[bytes, bytes]] = self._initial_headers(headers)
+
+    def render(self, content: Any) -> bytes:
+        if content is None:
+            return b""
+        if isinstance(content, bytes | bytearray | memoryview):
+            return bytes(content)
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        raise TypeError(
+            f"{type(self).__name__} takes str or bytes content, not {type(content).__name__}; "
+            "return the value itself (it is sent as JSON) or use JSONResponse(content)"
+        )
+
+    def _initial_headers(self, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        raw: list[tuple[bytes, bytes]] = []
+        given: set[bytes] = set()
+        if headers:
+            for key, value in headers.items():
+                pair = _checked_header(key, value)
+                given.add(pair[0])
+                raw.append(pair)
+        if self.status_code not in _NO_BODY_STATUSES and b"content-length" not in given:
+            raw.append((b"content-length", str(len(self.body)).encode("ascii")))
+        if self.media_type is not None and b"content-type" not in given:
+            content_type = self.media_type
+            if content_type.startswith("text/") and "charset=" not in content_type:
+                content_type += f"; charset={self.charset}"
+            raw.append((b"content-type", content_type.encode("latin-1")))
+        return raw
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers, validated as they are set."""
+        return MutableHeaders(self.raw_headers)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Add a ``Set-Cookie`` header (RFC 6265 section 4.1)."""
+        parts = [f"{key}={quote(value, safe='')}"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        if expires is not None:
+            if isinstance(expires, datetime):
+                expires = format_datetime(expires, usegmt=True)
+            parts.append(f"expires={expires}")
+        if path is not None:
+            parts.append(f"Path={path}")
+        if domain is not None:
+            parts.append(f"Domain={domain}")
+        if secure:
+            parts.append("Secure")
+        if httponly:
+            parts.append("HttpOnly")
+        if samesite is not None:
+            if samesite.lower() not in ("lax", "strict", "none"):
+                raise ValueError("samesite must be 'lax', 'strict' or 'none'")
+            parts.append(f"SameSite={samesite}")
+        self.headers.append("set-cookie", "; ".join(parts))
+
+    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None) -> None:
+        self.set_cookie(key, max_age=0, expires=0, path=path, domain=domain)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status_code}>"
+
+
+class PlainTextResponse(Response):
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    media_type = "text/html"
+
+
+def _json_default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    dump = getattr(value, "model_dump", None)  # pydantic v2, when the app uses it
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    # Enum, UUID, Decimal, date, Path...: their str() is what FastAPI sends.
+    if hasattr(value, "value") and isinstance(value.value, str | int | float):
+        return value.value
+    for kind in ("UUID", "Decimal", "date", "time", "PurePath"):
+        if any(cls.__name__ == kind for cls in type(value).__mro__):
+            return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def json_bytes(content: Any) -> bytes:
+    """Encode ``content`` as compact UTF-8 JSON, the way FastAPI sends it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
+    ).encode("utf-8")
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
+class RedirectResponse(Response):
+    """A redirect; 307 by default, so the client repeats the method and body."""
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: Background = None,
+    ) -> None:
+        super().__init__(b"", status_code=status_code, headers=headers, background=background)
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+ContentStream = AsyncIterable[str | bytes] | Iterable[str | bytes]
+
+
+class StreamingResponse(Response):
+    """A response whose body comes from an iterator, sent with chunked encoding.
+
+    A sync iterator is advanced in a worker thread, so a blocking generator does
+    not stall the event loop.
+    """
+
+    def __init__(
+        self,
+        content: ContentStream,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Background = None,
+    ) -> None:
+        self.content = content
+        super().__init__(None, status_code, headers, media_type, background)
+        # The length is unknown: let the connection pick chunked encoding.
+        del self.headers["content-length"]
+
+    async def iterate(self) -> AsyncIterator[bytes]:
+        """Yield the body's chunks as bytes."""
+        content = self.content
+        if isinstance(content, AsyncIterable):
+            async for chunk in content:
+                yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            return
+        iterator: Iterator[str | bytes] = iter(content)
+        done = object()
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, iterator, done)
+            if chunk is done:
+                return
+            assert isinstance(chunk, str | bytes)  # narrowing for mypy, not validation
+            yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)

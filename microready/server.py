@@ -1,0 +1,201 @@
+"""The server: listen, accept, one task per connection, and a graceful stop.
+
+``Server(app, config).serve()`` runs until ``request_shutdown()`` is called (the
+signal handler in ``run()`` calls it on SIGINT/SIGTERM). The nesting of the
+contexts *is* the shutdown order:
+
+    lifespan startup
+      background runner open
+        listeners open  ->  accept, serve connections
+        shutdown: stop accepting, close idle connections, finish in-flight ones
+      background runner drains its tasks
+    lifespan shutdown
+
+``--timeout-graceful-shutdown`` bounds everything after the shutdown request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+import anyio.abc
+from anyio.abc import SocketAttribute
+
+from ._exchange import ServedApp
+from ._transport import ConnectionSettings, HTTPConnection
+from .config import Config
+from .datastructures import Address
+
+__all__ = ["Server", "ServerStartupError"]
+
+logger = logging.getLogger("microready.server")
+
+
+class ServerStartupError(Exception):
+    """The server could not start (bad address, port in use, lifespan failure)."""
+
+
+class Server:
+    def __init__(self, app: ServedApp, config: Config, *, sockets: Sequence[socket.socket] = ()):
+        if not isinstance(app, ServedApp):
+            raise TypeError(
+                f"expected a microready app (microready.MicroReady()), got {type(app).__name__}"
+            )
+        self.app = app
+        self.config = config
+        self._sockets = list(sockets)  # pre-bound by the supervisor, for --workers
+        self.connections: set[HTTPConnection] = set()
+        self.requests_served = 0
+        self.bound_addresses: list[str] = []
+        self._shutdown_requested: anyio.Event | None = None
+        self._shutting_down = False
+        app.background.configure(
+            thread_limit=config.background_threads, max_concurrent=config.max_background_tasks
+        )
+        self._settings = ConnectionSettings(
+            app,
+            config.limits,
+            access_log=config.access_log,
+            on_request_done=self._count_request,
+            is_shutting_down=lambda: self._shutting_down,
+        )
+
+    # -- control -------------------------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        """Begin a graceful shutdown; safe to call from the event loop at any time."""
+        self._shutting_down = True
+        if self._shutdown_requested is not None:
+            self._shutdown_requested.set()
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    def _count_request(self) -> None:
+        self.requests_served += 1
+        limit = self.config.limit_max_requests
+        if limit is not None and self.requests_served >= limit and not self._shutting_down:
+            logger.info("served %d requests (--limit-max-requests); shutting down", limit)
+            self.request_shutdown()
+
+    # -- serving -------------------------------------------------------------------
+
+    async def serve(self, *, task_status: anyio.abc.TaskStatus[list[str]] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve until shutdown. Reports the bound addresses through ``task_status``."""
+        self._shutdown_requested = anyio.Event()
+        if self._shutting_down:
+            self._shutdown_requested.set()
+        config = self.config
+        try:
+            lifespan = self.app.lifespan_context()
+            await lifespan.__aenter__()
+        except Exception as exc:
+            raise ServerStartupError(f"lifespan startup failed: {exc!r}") from exc
+        exc_info: tuple[Any, Any, Any] = (None, None, None)
+        try:
+            async with self.app.background.serving() as runner:
+                listeners = await self._open_listeners()
+                self.bound_addresses = [self._describe(listener) for listener in listeners]
+                for address in self.bound_addresses:
+                    logger.info("microready listening on %s (Press CTRL+C to quit)", address)
+                deadline = math.inf
+                async with anyio.create_task_group() as connections:
+                    async with anyio.create_task_group() as acceptors:
+                        for listener in listeners:
+                            acceptors.start_soon(self._accept_loop, listener, connections)
+                        task_status.started(self.bound_addresses)
+                        await self._shutdown_requested.wait()
+                        acceptors.cancel_scope.cancel()
+                    logger.info("shutting down: no new connections; finishing requests in flight")
+                    if config.timeout_graceful_shutdown is not None:
+                        deadline = anyio.current_time() + config.timeout_graceful_shutdown
+                    for listener in listeners:
+                        await listener.aclose()
+                    for connection in list(self.connections):
+                        connection.close_if_idle()
+                    connections.cancel_scope.deadline = deadline
+                if connections.cancel_scope.cancelled_caught:
+                    logger.warning("shutdown deadline: closed connections still in flight")
+                remaining = None if deadline == math.inf else max(0.0, deadline - anyio.current_time())
+                if runner.pending or runner.running:
+                    logger.info("waiting for %d background task(s)", runner.pending + runner.running)
+                await runner.drain(remaining)
+            logger.info(self.app.background.summary())
+        except BaseException as exc:
+            exc_info = (type(exc), exc, exc.__traceback__)
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await lifespan.__aexit__(*exc_info)
+
+    async def _open_listeners(self) -> list[anyio.abc.SocketListener]:
+        config = self.config
+        try:
+            if self._sockets:
+                return [await anyio.abc.SocketListener.from_socket(s) for s in self._sockets]
+            if config.uds is not None:
+                if os.path.exists(config.uds):
+                    os.unlink(config.uds)  # a stale socket file from an earlier run
+                return [await anyio.create_unix_listener(config.uds, backlog=config.backlog)]
+            multi = await anyio.create_tcp_listener(
+                local_host=config.host, local_port=config.port, backlog=config.backlog
+            )
+            return list(multi.listeners)
+        except OSError as exc:
+            where = config.uds if config.uds is not None else f"{config.host}:{config.port}"
+            raise ServerStartupError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def _describe(listener: anyio.abc.SocketListener) -> str:
+        address = listener.extra(SocketAttribute.local_address)
+        if isinstance(address, str):
+            return f"unix:{address}"
+        host, port = address[0], address[1]
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
+
+    async def _accept_loop(
+        self,
+        listener: anyio.abc.SocketListener,
+        connections: anyio.abc.TaskGroup,
+    ) -> None:
+        while True:
+            try:
+                stream = await listener.accept()
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return
+            except OSError as exc:  # EMFILE and friends: log, breathe, go on
+                logger.error("accept failed: %s", exc)
+                await anyio.sleep(0.1)
+                continue
+            connections.start_soon(self._serve_connection, stream)
+
+    async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
+        client = _peer_address(stream)
+        connection = HTTPConnection(stream, self._settings, client)
+        self.connections.add(connection)
+        try:
+            await connection.run()
+        finally:
+            self.connections.discard(connection)
+
+
+def _peer_address(stream: anyio.abc.SocketStream) -> Address | None:
+    try:
+        raw = stream.extra(SocketAttribute.raw_socket)
+        if raw.family in (socket.AF_INET, socket.AF_INET6):
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = stream.extra(SocketAttribute.remote_address)
+    except (anyio.TypedAttributeLookupError, OSError):
+        return None
+    if isinstance(peer, tuple):
+        return Address(str(peer[0]), int(peer[1]))
+    return Address(str(peer) or "unix", 0)
