@@ -189,13 +189,13 @@ class BackgroundRunner:
                 self._idle = anyio.Event()
             await self._idle.wait()
 
-    async def drain(self, timeout: float | None) -> bool:
-        """Wait for every job, up to ``timeout`` seconds; then cancel what is left.
+    async def drain(self, within: float | None) -> bool:
+        """Wait for every job, up to ``within`` seconds; then cancel what is left.
 
         Returns True when everything finished. Cancelled async tasks get to run
         their ``finally`` blocks; every task dropped is logged by name.
         """
-        with anyio.move_on_after(timeout):
+        with anyio.move_on_after(within):
             await self.join()
             return True
         self._drop_unfinished()

@@ -280,7 +280,7 @@ class ConnectionCore:
         """``100 Continue``, for a client that sent ``Expect: 100-continue`` (RFC 9110 10.1.1)."""
         if not self._h11.they_are_waiting_for_100_continue:
             return b""
-        return self._h11.send(h11.InformationalResponse(status_code=100, headers=()))
+        return self._h11.send(h11.InformationalResponse(status_code=100, headers=[]))
 
     def send_response(
         self, status_code: int, headers: RawHeaders, body: bytes = b"", *, complete: bool = True

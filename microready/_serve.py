@@ -32,7 +32,9 @@ EXIT_STARTUP_FAILED = 1
 EXIT_FORCED = 130  # the shell's code for "stopped by SIGINT"
 
 
-def run(app: ServedApp | str, *, factory: bool = False, app_dir: str = ".", **options: Any) -> None:
+def run(
+    app: ServedApp | str, *, factory: bool = False, app_dir: str = ".", **options: Any
+) -> None:
     """Serve ``app`` until SIGINT or SIGTERM; options are ``Config`` fields.
 
     ``app`` is the app object, or a ``"module:attr"`` string (needed for
@@ -45,7 +47,9 @@ def run(app: ServedApp | str, *, factory: bool = False, app_dir: str = ".", **op
         raise SystemExit(code)
 
 
-def serve(app: ServedApp | str, config: Config, *, factory: bool = False, app_dir: str = ".") -> int:
+def serve(
+    app: ServedApp | str, config: Config, *, factory: bool = False, app_dir: str = "."
+) -> int:
     """Serve until stopped and return the process exit code."""
     configure_logging(config.log_level_number, access_log=config.access_log)
     if config.workers > 1:
@@ -124,7 +128,9 @@ async def _watch_signals(server: Server, scope: anyio.CancelScope, forced: threa
         async for signum in signals:
             name = signal.Signals(signum).name
             if not server.shutting_down:
-                logger.info("received %s: shutting down gracefully (send SIGINT again to force)", name)
+                logger.info(
+                    "received %s: shutting down gracefully (send SIGINT again to force)", name
+                )
                 server.request_shutdown()
             elif signum == signal.SIGINT:
                 logger.warning("received SIGINT again: exiting now")

@@ -16,6 +16,7 @@ stream). Its loop follows h11's own example server:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -55,7 +56,9 @@ _READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 class ConnectionSettings:
     """What every connection of one server shares."""
 
-    __slots__ = ("app", "limits", "access_log", "on_request_done", "is_shutting_down")
+    __slots__ = (
+        "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error"
+    )
 
     def __init__(
         self,
@@ -65,12 +68,16 @@ class ConnectionSettings:
         access_log: bool = True,
         on_request_done: Callable[[], None] | None = None,
         is_shutting_down: Callable[[], bool] = lambda: False,
+        on_app_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.app = app
         self.limits = limits
         self.access_log = access_log
         self.on_request_done = on_request_done
         self.is_shutting_down = is_shutting_down
+        # The test client re-raises the app's unhandled errors; the server has
+        # nothing to add, since the app already logged them.
+        self.on_app_error = on_app_error
 
 
 class _StopConnection(Exception):
@@ -130,7 +137,7 @@ class HTTPConnection:
         core = self.core
         self.idle_scope = anyio.CancelScope()
         with self.idle_scope:
-            event = await self._next_event(wait_for_head=True)
+            event = await self._next_event()
         if self.idle_scope.cancelled_caught:
             return False  # closed as idle by a shutdown
         self.idle_scope = None
@@ -160,6 +167,8 @@ class HTTPConnection:
             await self._reject(self._rejection)
             return False
 
+        if reply.error is not None and self.settings.on_app_error is not None:
+            self.settings.on_app_error(reply.error)
         status = await self._send_reply(reply)
         if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
             self._log_access(event, status)
@@ -183,7 +192,7 @@ class HTTPConnection:
 
     # -- reading ------------------------------------------------------------------
 
-    async def _next_event(self, *, wait_for_head: bool = False) -> object:
+    async def _next_event(self) -> object:
         core = self.core
         while True:
             event = core.next_event(anyio.current_time())
@@ -281,7 +290,9 @@ class HTTPConnection:
         except h11.LocalProtocolError as exc:
             # The app's response breaks HTTP (say, a body that does not match its
             # Content-Length). Only this connection pays for it.
-            error_logger.error("invalid response to %s: %s; closing the connection", self.client, exc)
+            error_logger.error(
+                "invalid response to %s: %s; closing the connection", self.client, exc
+            )
             return 0
         except Exception:
             error_logger.exception("error while streaming the response to %s", self.client)
@@ -297,10 +308,9 @@ class HTTPConnection:
         self._closed = True
         # Shielded: a cancelled connection still closes its socket politely.
         with anyio.CancelScope(shield=True):
-            try:
+            # The peer may already be gone; there is nothing left to do then.
+            with contextlib.suppress(Exception):
                 await self.stream.aclose()
-            except Exception:  # the peer may already be gone; nothing left to do
-                pass
 
     def _log_access(self, event: RequestReceived, status: int) -> None:
         client = f"{self.client.host}:{self.client.port}" if self.client else "-"

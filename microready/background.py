@@ -24,8 +24,9 @@ R = TypeVar("R")
 def _is_async_callable(func: Any) -> bool:
     while isinstance(func, functools.partial):
         func = func.func
+    # A callable object whose __call__ is async counts too (what Starlette does).
     return inspect.iscoroutinefunction(func) or (
-        callable(func) and inspect.iscoroutinefunction(getattr(func, "__call__", None))
+        callable(func) and inspect.iscoroutinefunction(type(func).__call__)
     )
 
 

@@ -132,4 +132,5 @@ class Config:
     @property
     def log_level_number(self) -> int:
         level = self.log_level.lower()
-        return 5 if level == "trace" else logging.getLevelName(level.upper())  # type: ignore[no-any-return]
+        number: int = logging.getLevelName(level.upper())
+        return 5 if level == "trace" else number

@@ -135,10 +135,9 @@ class QueryParams(Mapping[str, str]):
     def __init__(self, query: str | bytes | Iterable[tuple[str, str]] = "") -> None:
         if isinstance(query, bytes):
             query = query.decode("latin-1")
-        if isinstance(query, str):
-            items = parse_qsl(query, keep_blank_values=True)
-        else:
-            items = list(query)
+        items = (
+            parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query)
+        )
         self._items: list[tuple[str, str]] = items
         self._last: dict[str, str] = dict(items)
 

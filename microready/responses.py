@@ -221,10 +221,12 @@ class StreamingResponse(Response):
                 yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
             return
         iterator: Iterator[str | bytes] = iter(content)
-        done = object()
+
+        def next_chunk() -> str | bytes | None:
+            return next(iterator, None)
+
         while True:
-            chunk = await anyio.to_thread.run_sync(next, iterator, done)
-            if chunk is done:
+            item = await anyio.to_thread.run_sync(next_chunk)
+            if item is None:
                 return
-            assert isinstance(chunk, str | bytes)  # narrowing for mypy, not validation
-            yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            yield item.encode(self.charset) if isinstance(item, str) else bytes(item)

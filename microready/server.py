@@ -16,12 +16,13 @@ contexts *is* the shutdown order:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import socket
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import anyio.abc
@@ -87,7 +88,9 @@ class Server:
 
     # -- serving -------------------------------------------------------------------
 
-    async def serve(self, *, task_status: anyio.abc.TaskStatus[list[str]] = anyio.TASK_STATUS_IGNORED) -> None:
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[list[str]] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """Serve until shutdown. Reports the bound addresses through ``task_status``."""
         self._shutdown_requested = anyio.Event()
         if self._shutting_down:
@@ -123,9 +126,12 @@ class Server:
                     connections.cancel_scope.deadline = deadline
                 if connections.cancel_scope.cancelled_caught:
                     logger.warning("shutdown deadline: closed connections still in flight")
-                remaining = None if deadline == math.inf else max(0.0, deadline - anyio.current_time())
-                if runner.pending or runner.running:
-                    logger.info("waiting for %d background task(s)", runner.pending + runner.running)
+                remaining = (
+                    None if deadline == math.inf else max(0.0, deadline - anyio.current_time())
+                )
+                unfinished = runner.pending + runner.running
+                if unfinished:
+                    logger.info("waiting for %d background task(s) to finish", unfinished)
                 await runner.drain(remaining)
             logger.info(self.app.background.summary())
         except BaseException as exc:
@@ -141,13 +147,13 @@ class Server:
             if self._sockets:
                 return [await anyio.abc.SocketListener.from_socket(s) for s in self._sockets]
             if config.uds is not None:
-                if os.path.exists(config.uds):
+                with contextlib.suppress(FileNotFoundError):
                     os.unlink(config.uds)  # a stale socket file from an earlier run
                 return [await anyio.create_unix_listener(config.uds, backlog=config.backlog)]
             multi = await anyio.create_tcp_listener(
                 local_host=config.host, local_port=config.port, backlog=config.backlog
             )
-            return list(multi.listeners)
+            return [cast(anyio.abc.SocketListener, listener) for listener in multi.listeners]
         except OSError as exc:
             where = config.uds if config.uds is not None else f"{config.host}:{config.port}"
             raise ServerStartupError(f"cannot listen on {where}: {exc.strerror or exc}") from exc

@@ -1,0 +1,107 @@
+"""Run a real server in the test's event loop, and talk to it with raw bytes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from microready._exchange import ServedApp
+from microready.config import Config
+from microready.server import Server
+
+
+@dataclass
+class Running:
+    server: Server
+    port: int
+
+
+@asynccontextmanager
+async def serving(app: ServedApp, **options: Any) -> AsyncIterator[Running]:
+    server = Server(app, Config(port=0, **options))
+    async with anyio.create_task_group() as task_group:
+        addresses = await task_group.start(server.serve)
+        port = int(addresses[0].rsplit(":", 1)[1])
+        try:
+            yield Running(server, port)
+        finally:
+            server.request_shutdown()
+
+
+def request_bytes(method: str, target: str, *, close: bool = False) -> bytes:
+    headers = b"Host: test\r\n" + (b"Connection: close\r\n" if close else b"")
+    if method in ("POST", "PUT"):
+        headers += b"Content-Length: 0\r\n"
+    return f"{method} {target} HTTP/1.1\r\n".encode() + headers + b"\r\n"
+
+
+class RawClient:
+    """A client socket that reads responses off the wire, pipelined or not.
+
+    Responses are parsed by hand (status line, headers, Content-Length or
+    chunked body) so several can be read from one buffer.
+    """
+
+    def __init__(self, stream: anyio.abc.SocketStream) -> None:
+        self.stream = stream
+        self.buffer = b""
+
+    async def send(self, data: bytes) -> None:
+        await self.stream.send(data)
+
+    async def _fill(self) -> None:
+        chunk = await self.stream.receive()
+        self.buffer += chunk
+
+    async def _read_until(self, marker: bytes) -> bytes:
+        while marker not in self.buffer:
+            await self._fill()
+        head, _, self.buffer = self.buffer.partition(marker)
+        return head
+
+    async def _read_exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            await self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    async def read_response(self) -> tuple[int, dict[str, str], bytes]:
+        """One whole response: (status, headers with lower-case names, body)."""
+        head = await self._read_until(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            return status, headers, await self._read_exactly(int(headers["content-length"]))
+        body = b""
+        if headers.get("transfer-encoding") == "chunked":
+            while True:
+                size = int((await self._read_until(b"\r\n")).split(b";")[0], 16)
+                chunk = await self._read_exactly(size + 2)
+                if size == 0:
+                    return status, headers, body
+                body += chunk[:-2]
+        return status, headers, body
+
+    async def read_until_eof(self) -> bytes:
+        data, self.buffer = self.buffer, b""
+        while True:
+            try:
+                data += await self.stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                return data
+
+
+@asynccontextmanager
+async def connect(port: int) -> AsyncIterator[RawClient]:
+    stream = await anyio.connect_tcp("127.0.0.1", port)
+    async with stream:
+        yield RawClient(stream)

@@ -1,0 +1,221 @@
+"""Failing tasks, the app-wide cap, the shutdown deadline and the counters."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import anyio.abc
+import pytest
+
+from microready import BackgroundTasks, MicroReady
+from microready.config import Config
+from microready.server import Server
+
+from ._server import connect, request_bytes, serving
+
+pytestmark = pytest.mark.anyio
+
+DEADLINE = 10
+
+
+async def test_failing_task_is_logged_and_the_next_task_still_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ran: list[str] = []
+
+    async def explode() -> None:
+        raise RuntimeError("mail server is down")
+
+    def after() -> None:
+        ran.append("after")
+
+    app = MicroReady()
+
+    @app.post("/notify/{email}")
+    async def notify(email: str, background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(explode)
+        background_tasks.add_task(after)
+        return email
+
+    @app.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    caplog.set_level(logging.ERROR, logger="microready.background")
+    async with serving(app) as running, connect(running.port) as client:
+        await client.send(request_bytes("POST", "/notify/foo@example.com"))
+        with anyio.fail_after(DEADLINE):
+            await client.read_response()
+            await app.background.join()
+            # The same connection keeps working after the failure.
+            await client.send(request_bytes("GET", "/ping"))
+            status, _, body = await client.read_response()
+    assert (status, body) == (200, b'"pong"')
+    assert ran == ["after"]
+    assert (app.background.failed, app.background.succeeded) == (1, 1)
+    [record] = [r for r in caplog.records if r.name == "microready.background"]
+    assert record.levelno == logging.ERROR
+    message = record.getMessage()
+    assert "explode" in message
+    assert '"POST /notify/foo@example.com HTTP/1.1"' in message
+    assert record.exc_info is not None and "mail server is down" in str(record.exc_info[1])
+
+
+async def test_max_background_tasks_queues_in_order_and_drops_nothing() -> None:
+    order: list[int] = []
+    first_may_finish = anyio.Event()
+
+    async def task(number: int) -> None:
+        if number == 0:
+            await first_may_finish.wait()
+        order.append(number)
+
+    app = MicroReady()
+
+    @app.post("/job/{number}")
+    async def job(number: str, background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(task, int(number))
+        return number
+
+    async with serving(app, max_background_tasks=1) as running, connect(running.port) as client:
+        for number in range(5):
+            await client.send(request_bytes("POST", f"/job/{number}"))
+            with anyio.fail_after(DEADLINE):
+                await client.read_response()
+        # Job 0 holds the only slot; the other four wait, in order.
+        assert (app.background.running, app.background.pending) == (1, 4)
+        first_may_finish.set()
+        with anyio.fail_after(DEADLINE):
+            await app.background.join()
+    assert order == [0, 1, 2, 3, 4]
+    assert app.background.succeeded == 5
+
+
+async def test_counters_and_join() -> None:
+    release = anyio.Event()
+
+    async def wait_for_release() -> None:
+        await release.wait()
+
+    def fail() -> None:
+        raise ValueError("no")
+
+    app = MicroReady()
+
+    @app.post("/work")
+    async def work(background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(wait_for_release)
+        background_tasks.add_task(fail)
+        background_tasks.add_task(wait_for_release)
+        return "ok"
+
+    async with serving(app) as running, connect(running.port) as client:
+        await client.send(request_bytes("POST", "/work"))
+        with anyio.fail_after(DEADLINE):
+            await client.read_response()
+            while app.background.running == 0:
+                await anyio.sleep(0.005)
+        stats = app.background.stats()
+        assert (stats.pending, stats.running, stats.succeeded, stats.failed) == (2, 1, 0, 0)
+        release.set()
+        with anyio.fail_after(DEADLINE):
+            await app.background.join()
+        stats = app.background.stats()
+        assert (stats.pending, stats.running, stats.succeeded, stats.failed) == (0, 0, 2, 1)
+    assert app.background.summary() == (
+        "background tasks: 2 succeeded, 1 failed, 0 dropped, 0 unfinished"
+    )
+
+
+async def _wait_until_refused(port: int) -> None:
+    """Poll (with the caller's deadline) until the server stops accepting."""
+    while True:
+        try:
+            stream = await anyio.connect_tcp("127.0.0.1", port)
+        except OSError:
+            return
+        await stream.aclose()
+        await anyio.sleep(0.01)
+
+
+async def test_shutdown_waits_for_queued_tasks_then_stops() -> None:
+    done: list[str] = []
+    release = anyio.Event()
+
+    async def slow() -> None:
+        await release.wait()
+        done.append("slow")
+
+    app = MicroReady()
+
+    @app.post("/work")
+    async def work(background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(slow)
+        return "ok"
+
+    server = Server(app, Config(port=0))
+    stopped = anyio.Event()
+
+    async def serve(*, task_status: anyio.abc.TaskStatus[list[str]]) -> None:
+        await server.serve(task_status=task_status)
+        stopped.set()
+
+    async with anyio.create_task_group() as task_group:
+        [address] = await task_group.start(serve)
+        port = int(address.rsplit(":", 1)[1])
+        async with connect(port) as client:
+            await client.send(request_bytes("POST", "/work"))
+            with anyio.fail_after(DEADLINE):
+                await client.read_response()
+        server.request_shutdown()
+        with anyio.fail_after(DEADLINE):
+            await _wait_until_refused(port)
+        assert not stopped.is_set() and app.background.running == 1
+        release.set()
+        with anyio.fail_after(DEADLINE):
+            await stopped.wait()
+    assert done == ["slow"]
+
+
+async def test_shutdown_deadline_cancels_tasks_runs_finally_and_names_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cleaned_up: list[str] = []
+    never = anyio.Event()
+
+    async def stuck_forever() -> None:
+        try:
+            await never.wait()
+        finally:
+            cleaned_up.append("finally ran")
+
+    async def never_started() -> None:
+        cleaned_up.append("should not run")
+
+    app = MicroReady()
+
+    @app.post("/work")
+    async def work(background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(stuck_forever)
+        background_tasks.add_task(never_started)
+        return "ok"
+
+    caplog.set_level(logging.INFO, logger="microready")
+    server = Server(app, Config(port=0, timeout_graceful_shutdown=0.2))
+    async with anyio.create_task_group() as task_group:
+        [address] = await task_group.start(server.serve)
+        async with connect(int(address.rsplit(":", 1)[1])) as client:
+            await client.send(request_bytes("POST", "/work"))
+            with anyio.fail_after(DEADLINE):
+                await client.read_response()
+        server.request_shutdown()
+    # serve() returned: the deadline cancelled the stuck task.
+    assert cleaned_up == ["finally ran"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("stuck_forever cancelled" in m for m in messages), messages
+    assert any("never_started dropped before it started" in m for m in messages), messages
+    assert app.background.dropped == 2
+    assert any(
+        m == "background tasks: 0 succeeded, 0 failed, 2 dropped, 0 unfinished" for m in messages
+    ), messages
