@@ -79,6 +79,9 @@ class BackgroundRunner:
         self._succeeded = 0
         self._failed = 0
         self._dropped = 0
+        # Sync tasks still running in a thread when the shutdown deadline passed:
+        # Python cannot cancel a thread, so the process must exit without it.
+        self.abandoned_threads = 0
         self._active_jobs: set[_Job] = set()
         self._waiting: deque[_Job] = deque()
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -211,6 +214,7 @@ class BackgroundRunner:
                 self._pending -= len(unstarted)
                 self._running -= len(running)
                 self._dropped += len(unstarted) + len(running)
+                self.abandoned_threads += sum(1 for task in running if not task.is_async)
             for task in running:
                 where = "cancelled" if task.is_async else "left running in its worker thread"
                 logger.warning(

@@ -98,12 +98,13 @@ def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None =
         )
     except KeyboardInterrupt:  # a SIGINT that arrived before the handler was installed
         return EXIT_FORCED
-    if forced.is_set():
-        # Worker threads still running sync tasks would keep the interpreter
-        # alive; the user asked to stop now, so we do.
+    if forced.is_set() or app.background.abandoned_threads:
+        # A worker thread still running a sync task would keep the interpreter
+        # alive after the shutdown deadline (threads cannot be cancelled); the
+        # deadline, or a second Ctrl+C, means stop now, so we do.
         logging.shutdown()
         sys.stderr.flush()
-        os._exit(EXIT_FORCED)
+        os._exit(EXIT_FORCED if forced.is_set() else code)
     return code
 
 
