@@ -125,22 +125,56 @@ _IDLE, _HEAD, _BODY, _BUSY = range(4)
 
 
 class _DateCache:
-    """``Date`` changes once a second; format it once a second, not per response."""
+    """``Date`` changes once a second; format it once a second, not per response.
 
-    __slots__ = ("_clock", "_second", "_value")
+    ``current()`` is the header value; ``header_lines()`` is the ready-made
+    ``date`` and ``server`` lines that every response carries.
+    """
+
+    __slots__ = ("_clock", "_second", "_value", "_lines")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._second = -1
         self._value = b""
+        self._lines = b""
 
-    def current(self) -> bytes:
+    def _refresh(self) -> None:
         now = self._clock()
         second = int(now)
         if second != self._second:
             self._second = second
             self._value = formatdate(now, usegmt=True).encode("ascii")
+            self._lines = b"date: " + self._value + b"\r\nserver: " + SERVER_HEADER[1] + b"\r\n"
+
+    def current(self) -> bytes:
+        self._refresh()
         return self._value
+
+    def header_lines(self) -> bytes:
+        self._refresh()
+        return self._lines
+
+
+class InvalidResponse(Exception):
+    """The app's response cannot be sent as it is (it would break HTTP framing)."""
+
+
+# The status line of every known status, encoded once.
+_STATUS_LINES: dict[int, bytes] = {
+    s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+}
+# RFC 9110 sections 6.4.1 and 15: these statuses never carry content.
+_NO_CONTENT = frozenset({204, 304})
+
+# h11 tracks keep-alive and the request/response cycle; for complete responses
+# we write the bytes ourselves (faster, one buffer) and show h11 a stand-in
+# response with the same framing outcome, so its state machine stays exact.
+_STAND_IN_KEEP_ALIVE = h11.Response(status_code=200, headers=[(b"content-length", b"0")])
+_STAND_IN_CLOSE = h11.Response(
+    status_code=200, headers=[(b"content-length", b"0"), (b"connection", b"close")]
+)
+_END_OF_MESSAGE = h11.EndOfMessage()
 
 
 class ConnectionCore:
@@ -166,6 +200,10 @@ class ConnectionCore:
         self._body_received = 0
         self._request_method = b""
         self._response_started = False
+        self._client_keeps_alive = True
+        # The raw bytes of the head being received. h11 unfolds obs-fold lines
+        # silently, so we keep our own copy to check the head as sent.
+        self._head_bytes = b""
         self.close_after_response = False  # set when the server is shutting down
         self.requests_handled = 0
 
@@ -173,11 +211,14 @@ class ConnectionCore:
 
     def receive_data(self, data: bytes, now: float) -> None:
         """Feed bytes read from the socket; ``b""`` means the client closed its side."""
-        if data and self._phase == _IDLE:
-            self._phase = _HEAD
+        phase = self._phase
+        if data and phase == _IDLE:
+            self._phase = phase = _HEAD
             self._deadline = now + self.limits.timeout_request_head
-        elif data and self._phase == _BODY:
+        elif data and phase == _BODY:
             self._deadline = now + self.limits.timeout_body
+        if phase == _HEAD and len(self._head_bytes) <= self.limits.max_header_size:
+            self._head_bytes += data
         self._h11.receive_data(data)
 
     def next_event(self, now: float) -> Event:
@@ -185,6 +226,8 @@ class ConnectionCore:
         try:
             event = self._h11.next_event()
         except h11.RemoteProtocolError as exc:
+            if exc.error_status_hint == 431 and self._request_line_too_long():
+                return self._uri_too_long()
             return Rejected(exc.error_status_hint, str(exc))
         kind = type(event)
         if kind is h11.Data:
@@ -209,6 +252,7 @@ class ConnectionCore:
         if rejection is not None:
             return rejection
         self._request_method = event.method
+        self._client_keeps_alive = _client_keeps_alive(event)
         self._body_received = 0
         self._phase = _BODY
         self._deadline = now + self.limits.timeout_body
@@ -219,29 +263,52 @@ class ConnectionCore:
             event.headers,
         )
 
+    def _uri_too_long(self) -> Rejected:
+        return Rejected(414, f"request line is longer than {self.limits.max_request_line} bytes")
+
+    def _request_line_too_long(self) -> bool:
+        line_end = self._head_bytes.find(b"\n")
+        if line_end < 0:
+            line_end = len(self._head_bytes)
+        return line_end > self.limits.max_request_line
+
     def _check_head(self, event: h11.Request) -> Rejected | None:
-        """Limits and framing rules that h11 leaves to the server."""
+        """Limits and framing rules that h11 leaves to the server.
+
+        Every rejection here closes the connection, because after a head we
+        refuse to trust, we cannot know where the next request would begin.
+        """
         limits = self.limits
         headers = event.headers
-        if len(event.target) + len(event.method) + 10 > limits.max_request_line:
-            return Rejected(414, f"request line is longer than {limits.max_request_line} bytes")
+        if self._request_line_too_long():
+            return self._uri_too_long()
+        head, self._head_bytes = self._head_bytes, b""
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            end = head.find(b"\n\n")  # RFC 9112 2.2: a bare LF may end a line
+        if end < 0 or end > limits.max_header_size:
+            # The head did not fit in the bytes we keep: it is too large.
+            return Rejected(431, f"request head is larger than {limits.max_header_size} bytes")
+        head = head[:end]
         if len(headers) > limits.max_header_count:
             return Rejected(431, f"more than {limits.max_header_count} header fields")
-        # The complete head: request line, each "name: value\r\n", final CRLF.
-        head_size = len(event.target) + len(event.method) + 12
+        # RFC 9112 section 5.2: a server MUST reject obs-fold (a line that
+        # continues the previous one by starting with a space or a tab) or
+        # replace it; h11 replaces it, which hides a smuggling vector, so we reject.
+        if b"\n " in head or b"\n\t" in head:
+            return Rejected(400, "obsolete line folding in a header")
+        if event.http_version not in (b"1.1", b"1.0"):
+            return Rejected(505, f"HTTP/{event.http_version.decode()} is not supported")
         content_length: bytes | None = None
         host_count = 0
         has_transfer_encoding = False
         for name, value in headers:
-            head_size += len(name) + len(value) + 4
             if name == b"content-length":
                 content_length = value
             elif name == b"host":
                 host_count += 1
             elif name == b"transfer-encoding":
                 has_transfer_encoding = True
-        if head_size > limits.max_header_size:
-            return Rejected(431, f"request head is larger than {limits.max_header_size} bytes")
         # RFC 9112 section 6.1: a message with both is a smuggling attempt or a
         # broken proxy; either way we must not guess which framing to trust.
         if content_length is not None and has_transfer_encoding:
@@ -287,9 +354,13 @@ class ConnectionCore:
     ) -> bytes:
         """Start a response. With ``complete=True`` (the default) ``body`` is the whole
         body and the response is finished; otherwise call ``send_body`` and
-        ``end_response`` next. Raises ``h11.LocalProtocolError`` if the app's
-        response breaks HTTP (for example a body longer than its Content-Length).
+        ``end_response`` next. Raises ``InvalidResponse`` (or h11's
+        ``LocalProtocolError`` while streaming) if the app's response breaks
+        HTTP, for example a body that differs from its Content-Length; nothing
+        has been sent then, so the caller can still answer 500.
         """
+        if complete:
+            return self._send_complete_response(status_code, headers, body)
         all_headers = list(headers)
         all_headers.append((b"date", self._dates.current()))
         all_headers.append(SERVER_HEADER)
@@ -299,9 +370,54 @@ class ConnectionCore:
         out = self._h11.send(
             h11.Response(status_code=status_code, headers=all_headers, reason=_reason(status_code))
         )
-        if complete:
-            return out + self.send_body(body) + self.end_response()
         return out + self.send_body(body)
+
+    def _send_complete_response(self, status_code: int, headers: RawHeaders, body: bytes) -> bytes:
+        """Serialise a whole response into one buffer (the fast path)."""
+        if status_code < 200 or status_code > 999:
+            raise InvalidResponse(f"cannot send status {status_code} as a final response")
+        if self._h11.our_state is not h11.SEND_RESPONSE and self._h11.our_state is not h11.IDLE:
+            raise InvalidResponse("a response was already sent for this request")
+        lines: list[bytes] = []
+        declared_length: bytes | None = None
+        close = self.close_after_response or not self._client_keeps_alive
+        for name, value in headers:
+            if name == b"content-length":
+                declared_length = value
+            elif name == b"connection":
+                if b"close" in value.lower():
+                    close = True
+                continue  # we write our own Connection header below
+            elif name == b"date" or name == b"server" or name == b"transfer-encoding":
+                continue  # ours: the cached Date, our Server, and our framing
+            lines.append(name + b": " + value + b"\r\n")
+        block = b"".join(lines)
+        # One scan instead of one per header: each line has exactly one CR and one LF.
+        if block.count(b"\n") != len(lines) or block.count(b"\r") != len(lines) or b"\0" in block:
+            raise InvalidResponse("a response header contains CR, LF or NUL")
+        if status_code in _NO_CONTENT:
+            if body:
+                raise InvalidResponse(f"a {status_code} response cannot have a body")
+            framing = b""
+        else:
+            length = str(len(body)).encode("ascii")
+            if declared_length is not None and declared_length.strip() != length:
+                raise InvalidResponse(
+                    f"Content-Length is {declared_length.decode('latin-1')} "
+                    f"but the body is {len(body)} bytes"
+                )
+            framing = b"content-length: " + length + b"\r\n"
+        status_line = _STATUS_LINES.get(status_code) or b"HTTP/1.1 %d \r\n" % status_code
+        head = (
+            status_line + block + framing + self._dates.header_lines()
+            + (b"connection: close\r\n\r\n" if close else b"\r\n")
+        )
+        self._response_started = True
+        self._h11.send(_STAND_IN_CLOSE if close else _STAND_IN_KEEP_ALIVE)
+        self._h11.send(_END_OF_MESSAGE)
+        if self._request_method == b"HEAD":
+            return head  # the headers a GET would get, and no content (RFC 9110 9.3.2)
+        return head + body
 
     def send_body(self, data: bytes) -> bytes:
         if not data or self._request_method == b"HEAD":
@@ -361,13 +477,25 @@ class ConnectionCore:
         self._body_received = 0
         # Pipelined bytes may already be buffered; then the next head is
         # already under way and gets the head deadline, not the idle one.
-        if self._h11.trailing_data[0]:
+        self._head_bytes = self._h11.trailing_data[0]
+        if self._head_bytes:
             self._phase = _HEAD
             self._deadline = now + self.limits.timeout_request_head
         else:
             self._phase = _IDLE
             self._deadline = now + self.limits.timeout_keep_alive
         return True
+
+
+def _client_keeps_alive(event: h11.Request) -> bool:
+    # The rule h11 applies (RFC 9112 section 9.3): HTTP/1.0 closes (h11 does
+    # not do 1.0 keep-alive), and so does "Connection: close".
+    if event.http_version < b"1.1":
+        return False
+    for name, value in event.headers:
+        if name == b"connection" and b"close" in [t.strip() for t in value.lower().split(b",")]:
+            return False
+    return True
 
 
 _REASONS: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}

@@ -30,6 +30,7 @@ from ._connection import (
     BodyReceived,
     ConnectionCore,
     ConnectionEnded,
+    InvalidResponse,
     Limits,
     Rejected,
     RequestComplete,
@@ -105,8 +106,13 @@ class HTTPConnection:
         stream: anyio.abc.ByteStream,
         settings: ConnectionSettings,
         client: Address | None,
+        *,
+        over_capacity: bool = False,
     ) -> None:
         self.stream = stream
+        # Past --limit-concurrency: read the request (so the client is not reset
+        # mid-send), answer 503 and close.
+        self.over_capacity = over_capacity
         self.settings = settings
         self.client = client
         self.core = ConnectionCore(settings.limits, anyio.current_time())
@@ -149,8 +155,9 @@ class HTTPConnection:
         if not isinstance(event, RequestReceived):  # pragma: no cover - the core guarantees it
             raise _StopConnection
 
-        if self.settings.is_shutting_down():
-            core.close_after_response = True
+        if self.over_capacity:
+            await self._reject(Rejected(503, "the server is at its connection limit"))
+            return False
         request = Request(
             method=event.method,
             target=event.target,
@@ -169,6 +176,10 @@ class HTTPConnection:
 
         if reply.error is not None and self.settings.on_app_error is not None:
             self.settings.on_app_error(reply.error)
+        if self.settings.is_shutting_down() or reply.error is not None:
+            # In flight at shutdown: the last response. After an unhandled error
+            # we cannot vouch for the connection's state: close it, and only it.
+            core.close_after_response = True
         status = await self._send_reply(reply)
         if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
             self._log_access(event, status)
@@ -177,8 +188,6 @@ class HTTPConnection:
 
         keep_alive = status != 0 and await self._finish_request_body()
         if keep_alive:
-            if self.settings.is_shutting_down():
-                core.close_after_response = True
             keep_alive = core.start_next_cycle(anyio.current_time())
         if not keep_alive:
             await self._close()  # "On Connection: close, the socket is closed first."
@@ -274,10 +283,16 @@ class HTTPConnection:
         """Write the response. Returns its status, or 0 if it could not be sent whole."""
         response = reply.response
         core = self.core
-        try:
-            if not isinstance(response, StreamingResponse):
+        if not isinstance(response, StreamingResponse):
+            try:
                 data = core.send_response(response.status_code, response.raw_headers, response.body)
-                return response.status_code if await self._write(data) else 0
+            except InvalidResponse as exc:
+                # Nothing has been written yet, so the client can still get a 500.
+                error_logger.error("cannot send the app's response to %s: %s", self.client, exc)
+                await self._write(core.send_error(500, "the app's response was invalid"))
+                return 0
+            return response.status_code if await self._write(data) else 0
+        try:
             head = core.send_response(
                 response.status_code, response.raw_headers, b"", complete=False
             )

@@ -186,7 +186,9 @@ class Server:
 
     async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
         client = _peer_address(stream)
-        connection = HTTPConnection(stream, self._settings, client)
+        limit = self.config.limit_concurrency
+        over_capacity = limit is not None and len(self.connections) >= limit
+        connection = HTTPConnection(stream, self._settings, client, over_capacity=over_capacity)
         self.connections.add(connection)
         try:
             await connection.run()

@@ -14,7 +14,7 @@ import pytest
 
 from microready import BackgroundTasks, MicroReady, StreamingResponse
 
-from ._server import connect, request_bytes, serving
+from tests.live_server import connect, request_bytes, serving
 
 pytestmark = pytest.mark.anyio
 

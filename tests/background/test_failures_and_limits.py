@@ -12,7 +12,7 @@ from microready import BackgroundTasks, MicroReady
 from microready.config import Config
 from microready.server import Server
 
-from ._server import connect, request_bytes, serving
+from tests.live_server import connect, request_bytes, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -83,6 +83,10 @@ async def test_max_background_tasks_queues_in_order_and_drops_nothing() -> None:
             await client.send(request_bytes("POST", f"/job/{number}"))
             with anyio.fail_after(DEADLINE):
                 await client.read_response()
+        # Each job is submitted just after its response is written; wait for the last.
+        with anyio.fail_after(DEADLINE):
+            while app.background.pending + app.background.running < 5:
+                await anyio.sleep(0.005)
         # Job 0 holds the only slot; the other four wait, in order.
         assert (app.background.running, app.background.pending) == (1, 4)
         first_may_finish.set()

@@ -1,4 +1,4 @@
-"""Run a real server in the test's event loop, and talk to it with raw bytes."""
+"""Run a real server in the test's event loop, and talk to it with raw bytes (shared by test packages)."""
 
 from __future__ import annotations
 
