@@ -1,4 +1,4 @@
-"""Run a real server in the test's event loop, and talk to it with raw bytes (shared by test packages)."""
+"""A real server in the test's event loop, and a raw-bytes client (shared by the test packages)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ import anyio
 import pytest
 
 from microready import BackgroundTasks, MicroReady, StreamingResponse
-
 from tests.live_server import connect, request_bytes, serving
 
 pytestmark = pytest.mark.anyio

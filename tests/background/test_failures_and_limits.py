@@ -11,7 +11,6 @@ import pytest
 from microready import BackgroundTasks, MicroReady
 from microready.config import Config
 from microready.server import Server
-
 from tests.live_server import connect, request_bytes, serving
 
 pytestmark = pytest.mark.anyio
