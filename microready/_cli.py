@@ -65,9 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + field.name.replace("_", "-")
         help_text = field.metadata.get("help", "")
         if field.name == "access_log":
+            # SUPPRESS keeps the help from printing "(default: True)" next to a
+            # flag that turns the log *off*; the parser-level default applies.
+            # (set_defaults first: it would overwrite the action's default.)
+            parser.set_defaults(access_log=True)
             parser.add_argument(
-                "--no-access-log", dest="access_log", action="store_false", default=True,
-                help="do not log one line per request",
+                "--no-access-log", dest="access_log", action="store_false",
+                default=argparse.SUPPRESS,
+                help="do not log one line per request (default: the access log is on)",
             )
             continue
         parser.add_argument(

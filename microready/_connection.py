@@ -21,6 +21,7 @@ What this layer adds to h11:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -168,12 +169,20 @@ _STATUS_LINES: dict[int, bytes] = {
 _NO_CONTENT = frozenset({204, 304})
 
 # h11 tracks keep-alive and the request/response cycle; for complete responses
-# we write the bytes ourselves (faster, one buffer) and show h11 a stand-in
-# response with the same framing outcome, so its state machine stays exact.
-_STAND_IN_KEEP_ALIVE = h11.Response(status_code=200, headers=[(b"content-length", b"0")])
+# we write the bytes ourselves (one buffer, pre-encoded parts) and show h11 a
+# stand-in response with the same keep-alive outcome, so its state machine
+# stays exact. h11 0.16 has no public call that advances its state without also
+# serialising (send() builds and validates a second copy of the headers, which
+# costs about as much as the rest of the response), so we feed the stand-in to
+# its event processor directly. pyproject pins h11 to the 0.16 series, and the
+# core's keep-alive tests fail loudly if that internal ever changes.
+# (Not a 2xx status: to h11, a 2xx answer to CONNECT means "switch protocols".)
+_STAND_IN_KEEP_ALIVE = h11.Response(status_code=400, headers=[(b"content-length", b"0")])
 _STAND_IN_CLOSE = h11.Response(
-    status_code=200, headers=[(b"content-length", b"0"), (b"connection", b"close")]
+    status_code=400, headers=[(b"content-length", b"0"), (b"connection", b"close")]
 )
+# The blank line that ends a head: CRLF CRLF, or with bare LFs (RFC 9112 2.2).
+_END_OF_HEAD = re.compile(rb"\n\r?\n")
 _END_OF_MESSAGE = h11.EndOfMessage()
 
 
@@ -285,7 +294,8 @@ class ConnectionCore:
         head, self._head_bytes = self._head_bytes, b""
         end = head.find(b"\r\n\r\n")
         if end < 0:
-            end = head.find(b"\n\n")  # RFC 9112 2.2: a bare LF may end a line
+            blank_line = _END_OF_HEAD.search(head)
+            end = blank_line.start() if blank_line else -1
         if end < 0 or end > limits.max_header_size:
             # The head did not fit in the bytes we keep: it is too large.
             return Rejected(431, f"request head is larger than {limits.max_header_size} bytes")
@@ -347,7 +357,8 @@ class ConnectionCore:
         """``100 Continue``, for a client that sent ``Expect: 100-continue`` (RFC 9110 10.1.1)."""
         if not self._h11.they_are_waiting_for_100_continue:
             return b""
-        return self._h11.send(h11.InformationalResponse(status_code=100, headers=[]))
+        continue_event = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+        return self._h11.send(continue_event)
 
     def send_response(
         self, status_code: int, headers: RawHeaders, body: bytes = b"", *, complete: bool = True
@@ -384,7 +395,8 @@ class ConnectionCore:
         for name, value in headers:
             if name == b"content-length":
                 declared_length = value
-            elif name == b"connection":
+                continue  # checked below, and written with the framing
+            if name == b"connection":
                 if b"close" in value.lower():
                     close = True
                 continue  # we write our own Connection header below
@@ -413,8 +425,13 @@ class ConnectionCore:
             + (b"connection: close\r\n\r\n" if close else b"\r\n")
         )
         self._response_started = True
-        self._h11.send(_STAND_IN_CLOSE if close else _STAND_IN_KEEP_ALIVE)
-        self._h11.send(_END_OF_MESSAGE)
+        advance = self._h11._process_event
+        try:
+            advance(h11.SERVER, _STAND_IN_CLOSE if close else _STAND_IN_KEEP_ALIVE)
+            advance(h11.SERVER, _END_OF_MESSAGE)
+        except h11.LocalProtocolError:
+            self._h11.send_failed()
+            raise
         if self._request_method == b"HEAD":
             return head  # the headers a GET would get, and no content (RFC 9110 9.3.2)
         return head + body

@@ -115,12 +115,12 @@ async def _serve_until_signal(server: Server, forced: threading.Event) -> int:
             task_group.start_soon(_watch_signals, server, task_group.cancel_scope, forced)
         try:
             await server.serve()
+            logger.info("stopped")
         except ServerStartupError as exc:
             logger.error("%s", exc)
             code = EXIT_STARTUP_FAILED
         finally:
             task_group.cancel_scope.cancel()
-    logger.info("stopped")
     return code
 
 

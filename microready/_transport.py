@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,10 @@ class _StopConnection(Exception):
     """Internal: this connection is finished; unwind to ``run()``."""
 
 
+class _HeadTimeout(Exception):
+    """Internal: the wait for a request head passed its deadline."""
+
+
 class _BodyAborted(ClientDisconnect):
     """Raised into the app when its request body cannot be read to the end."""
 
@@ -115,8 +120,17 @@ class HTTPConnection:
         self.over_capacity = over_capacity
         self.settings = settings
         self.client = client
-        self.core = ConnectionCore(settings.limits, anyio.current_time())
-        self.idle_scope: anyio.CancelScope | None = None  # set while waiting between requests
+        # When bytes last arrived: the "now" for events parsed from them, so a
+        # pipelined request does not need a clock read of its own.
+        self._last_read_at = anyio.current_time()
+        self.core = ConnectionCore(settings.limits, self._last_read_at)
+        # Waiting for a request head is the hot path, so it gets no cancel scope
+        # of its own: while we wait, ``head_deadline`` says until when, and the
+        # server's watchdog cancels ``_head_scope`` once that time has passed
+        # (see Server._enforce_head_deadlines). Shutdown uses the same scope to
+        # close connections that are between requests.
+        self.head_deadline = math.inf
+        self._head_scope = anyio.CancelScope()
         self._rejection: Rejected | None = None
         self._closed = False
 
@@ -124,8 +138,15 @@ class HTTPConnection:
 
     async def run(self) -> None:
         try:
-            while await self._serve_one_request():
-                pass
+            with self._head_scope:
+                while await self._serve_one_request():
+                    pass
+            if self._head_scope.cancel_called:
+                raise _HeadTimeout
+        except _HeadTimeout:
+            # 408 for a head that is late, or nothing for an idle keep-alive
+            # connection (the core knows which).
+            await self._write(self.core.on_read_timeout())
         except _StopConnection:
             pass
         except Exception:  # a bug of ours must cost one connection, never the server
@@ -133,20 +154,21 @@ class HTTPConnection:
         finally:
             await self._close()
 
+    def enforce_head_deadline(self, now: float) -> None:
+        """Called by the server's watchdog: give up on a head that is overdue."""
+        if self.head_deadline <= now:
+            self._head_scope.cancel()
+
     def close_if_idle(self) -> None:
-        """Shutdown: end this connection now if it is between requests."""
-        if self.idle_scope is not None:
-            self.idle_scope.cancel()
+        """Shutdown: end this connection now if it is waiting for a request."""
+        if self.head_deadline != math.inf:
+            self.head_deadline = -math.inf
+            self._head_scope.cancel()
 
     async def _serve_one_request(self) -> bool:
         """Handle one request cycle; return True to keep the connection open."""
         core = self.core
-        self.idle_scope = anyio.CancelScope()
-        with self.idle_scope:
-            event = await self._next_event()
-        if self.idle_scope.cancelled_caught:
-            return False  # closed as idle by a shutdown
-        self.idle_scope = None
+        event = await self._next_event()
         if isinstance(event, ConnectionEnded):
             return False
         if isinstance(event, Rejected):
@@ -202,14 +224,28 @@ class HTTPConnection:
     # -- reading ------------------------------------------------------------------
 
     async def _next_event(self) -> object:
+        """Read until the core has the next request head (or a reason to stop)."""
         core = self.core
+        stream = self.stream
         while True:
-            event = core.next_event(anyio.current_time())
+            event = core.next_event(self._last_read_at)
             if event is not NEED_DATA:
                 return event
-            await self._read_more()
+            self.head_deadline = core.read_deadline or math.inf
+            try:
+                data = await stream.receive(READ_SIZE)
+            except (anyio.EndOfStream, *_READ_ERRORS):
+                data = b""
+            finally:
+                self.head_deadline = math.inf
+            if self._head_scope.cancel_called:
+                # The deadline passed while these bytes were on their way in.
+                raise _HeadTimeout
+            self._last_read_at = now = anyio.current_time()
+            core.receive_data(data, now)
 
     async def _read_more(self) -> None:
+        """Read more of a request body, within the core's body deadline."""
         core = self.core
         deadline = core.read_deadline
         data: bytes | None = None
@@ -223,7 +259,8 @@ class HTTPConnection:
         if data is None:  # the deadline passed
             await self._write(core.on_read_timeout())
             raise _StopConnection
-        core.receive_data(data, anyio.current_time())
+        self._last_read_at = now = anyio.current_time()
+        core.receive_data(data, now)
 
     async def _receive_body(self) -> bytes:
         """The next chunk of the request body for the app, b"" at its end."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import socket
 from collections.abc import Sequence
@@ -36,6 +35,8 @@ from .datastructures import Address
 __all__ = ["Server", "ServerStartupError"]
 
 logger = logging.getLogger("microready.server")
+
+HEAD_DEADLINE_TICK = 0.1  # seconds; how late a request-head timeout may fire
 
 
 class ServerStartupError(Exception):
@@ -92,10 +93,9 @@ class Server:
         self, *, task_status: anyio.abc.TaskStatus[list[str]] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Serve until shutdown. Reports the bound addresses through ``task_status``."""
-        self._shutdown_requested = anyio.Event()
+        shutdown_requested = self._shutdown_requested = anyio.Event()
         if self._shutting_down:
-            self._shutdown_requested.set()
-        config = self.config
+            shutdown_requested.set()
         try:
             lifespan = self.app.lifespan_context()
             await lifespan.__aenter__()
@@ -103,31 +103,20 @@ class Server:
             raise ServerStartupError(f"lifespan startup failed: {exc!r}") from exc
         exc_info: tuple[Any, Any, Any] = (None, None, None)
         try:
+            # Bind before any task group opens, so a busy port surfaces as a
+            # plain ServerStartupError rather than inside an exception group.
+            listeners = await self._open_listeners()
             async with self.app.background.serving() as runner:
-                listeners = await self._open_listeners()
-                self.bound_addresses = [self._describe(listener) for listener in listeners]
-                for address in self.bound_addresses:
-                    logger.info("microready listening on %s (Press CTRL+C to quit)", address)
-                deadline = math.inf
-                async with anyio.create_task_group() as connections:
-                    async with anyio.create_task_group() as acceptors:
+                try:
+                    deadline = await self._serve_connections(
+                        listeners, shutdown_requested, task_status
+                    )
+                finally:
+                    with anyio.CancelScope(shield=True):
                         for listener in listeners:
-                            acceptors.start_soon(self._accept_loop, listener, connections)
-                        task_status.started(self.bound_addresses)
-                        await self._shutdown_requested.wait()
-                        acceptors.cancel_scope.cancel()
-                    logger.info("shutting down: no new connections; finishing requests in flight")
-                    if config.timeout_graceful_shutdown is not None:
-                        deadline = anyio.current_time() + config.timeout_graceful_shutdown
-                    for listener in listeners:
-                        await listener.aclose()
-                    for connection in list(self.connections):
-                        connection.close_if_idle()
-                    connections.cancel_scope.deadline = deadline
-                if connections.cancel_scope.cancelled_caught:
-                    logger.warning("shutdown deadline: closed connections still in flight")
+                            await listener.aclose()
                 remaining = (
-                    None if deadline == math.inf else max(0.0, deadline - anyio.current_time())
+                    None if deadline is None else max(0.0, deadline - anyio.current_time())
                 )
                 unfinished = runner.pending + runner.running
                 if unfinished:
@@ -140,6 +129,54 @@ class Server:
         finally:
             with anyio.CancelScope(shield=True):
                 await lifespan.__aexit__(*exc_info)
+
+    async def _serve_connections(
+        self,
+        listeners: list[anyio.abc.SocketListener],
+        shutdown_requested: anyio.Event,
+        task_status: anyio.abc.TaskStatus[list[str]],
+    ) -> float | None:
+        """Accept and serve until shutdown; then let in-flight requests finish.
+
+        Returns the graceful-shutdown deadline (None: no limit), which the
+        background drain that follows shares.
+        """
+        self.bound_addresses = [self._describe(listener) for listener in listeners]
+        for address in self.bound_addresses:
+            logger.info("microready listening on %s (Press CTRL+C to quit)", address)
+        deadline: float | None = None
+        async with anyio.create_task_group() as connections:
+            async with anyio.create_task_group() as acceptors:
+                for listener in listeners:
+                    acceptors.start_soon(self._accept_loop, listener, connections)
+                acceptors.start_soon(self._enforce_head_deadlines)
+                task_status.started(self.bound_addresses)
+                await shutdown_requested.wait()
+                acceptors.cancel_scope.cancel()
+            logger.info("shutting down: no new connections; finishing requests in flight")
+            if self.config.timeout_graceful_shutdown is not None:
+                deadline = anyio.current_time() + self.config.timeout_graceful_shutdown
+                connections.cancel_scope.deadline = deadline
+            for listener in listeners:
+                await listener.aclose()
+            for connection in list(self.connections):
+                connection.close_if_idle()
+        if connections.cancel_scope.cancelled_caught:
+            logger.warning("shutdown deadline: closed connections still in flight")
+        return deadline
+
+    async def _enforce_head_deadlines(self) -> None:
+        """The watchdog for request heads (see HTTPConnection.head_deadline).
+
+        One timer for the whole server instead of a cancel scope and a timer per
+        read keeps the keep-alive hot path cheap; the price is that a head
+        timeout fires up to one tick late.
+        """
+        while True:
+            await anyio.sleep(HEAD_DEADLINE_TICK)
+            now = anyio.current_time()
+            for connection in self.connections:
+                connection.enforce_head_deadline(now)
 
     async def _open_listeners(self) -> list[anyio.abc.SocketListener]:
         config = self.config

@@ -25,6 +25,7 @@ import socket
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 from .config import Config
 
@@ -41,15 +42,19 @@ def bind_socket(config: Config) -> socket.socket:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(config.uds)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(config.uds)
+        address: Any = config.uds
     else:
         family, kind, proto, _, address = socket.getaddrinfo(
             config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
         sock.bind(address)
-    sock.listen(config.backlog)
+        sock.listen(config.backlog)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
 

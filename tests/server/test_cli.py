@@ -1,0 +1,545 @@
+"""``python -m microready MODULE:ATTR``: ``main(argv)`` called directly, and as a process.
+
+In-process runs that must serve use ``--limit-max-requests 1`` from a thread, so
+they end on their own after one request; the processes are stopped with
+SIGTERM, by their own PID, and always killed in ``finally`` if still alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.client
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import microready
+from microready._cli import main
+from microready.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT = 15.0  # seconds a process gets to start or to stop before the test fails
+
+APP_SOURCE = """\
+import asyncio
+import os
+
+from microready import MicroReady
+
+app = MicroReady()
+
+
+@app.get("/who")
+async def who() -> dict[str, object]:
+    return {"module": __name__, "pid": os.getpid()}
+
+
+@app.get("/loop")
+async def loop() -> str:
+    try:
+        import trio
+
+        trio.lowlevel.current_trio_token()
+        return "trio"
+    except (ImportError, RuntimeError):
+        return "asyncio:" + type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+
+def create_app() -> MicroReady:
+    return app
+
+
+def broken_factory() -> MicroReady:
+    raise RuntimeError("the factory failed")
+"""
+
+
+# -- isolation -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def restore_process_state() -> Iterator[None]:
+    """``main()`` configures logging and extends sys.path; undo both after each test."""
+    root = logging.getLogger("microready")
+    access = logging.getLogger("microready.access")
+    saved = (list(root.handlers), root.level, root.propagate, access.disabled)
+    path, modules = list(sys.path), set(sys.modules)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in saved[0]:
+            root.removeHandler(handler)
+    root.level, root.propagate, access.disabled = saved[1], saved[2], saved[3]
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        if name.startswith("mr_cli_"):
+            del sys.modules[name]
+
+
+def write_module(directory: Path, source: str = APP_SOURCE) -> str:
+    """Write a module with a unique name into ``directory``; return its name."""
+    name = f"mr_cli_{uuid.uuid4().hex[:12]}"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.py").write_text(source)
+    return name
+
+
+def assert_one_error_line(capfd: pytest.CaptureFixture[str], *needles: str) -> str:
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got:\n{err}"
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+class RecordList(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def serve_one_request(argv: list[str], path: str) -> tuple[int, int, bytes]:
+    """Run ``main(argv)`` in a thread until it has served one GET to ``path``.
+
+    Returns the exit code, and the status and body of the response.
+    """
+    records = RecordList()
+    server_logger = logging.getLogger("microready.server")
+    server_logger.addHandler(records)
+    result: list[int] = []
+    thread = threading.Thread(
+        target=lambda: result.append(main([*argv, "--port", "0", "--limit-max-requests", "1"])),
+        daemon=True,
+    )
+    try:
+        thread.start()
+        deadline = time.monotonic() + WAIT
+        port = None
+        while port is None:
+            for message in list(records.messages):
+                match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", message)
+                if match:
+                    port = int(match.group(1))
+            assert thread.is_alive() or port is not None, f"main() returned {result}"
+            assert time.monotonic() < deadline, "the server never said where it listens"
+            time.sleep(0.01)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            status, body = response.status, response.read()
+        finally:
+            connection.close()
+        thread.join(WAIT)
+        assert not thread.is_alive(), "main() did not return after --limit-max-requests 1"
+        return result[0], status, body
+    finally:
+        server_logger.removeHandler(records)
+
+
+# -- --help ----------------------------------------------------------------------------------
+
+
+def help_text(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def option_help(text: str, flag: str) -> str:
+    """The help of ``flag``: from its listing up to the next option's."""
+    match = re.search(rf"(?:^| ){re.escape(flag)}\b(.*?)(?= --?[a-z]|$)", text.split("options:")[1])
+    assert match is not None, f"{flag} is not in --help"
+    return match.group(1)
+
+
+def test_help_lists_every_option_with_its_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = help_text(capsys, monkeypatch)
+    assert "MODULE:ATTR" in text
+    for field in dataclasses.fields(Config):
+        if field.name == "access_log":
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        assert f"(default: {field.default})" in option_help(text, flag), flag
+    assert "(default: .)" in option_help(text, "--app-dir")
+    # The options the issue names, with uvicorn's spelling.
+    for flag in ("--host", "--port", "--uds", "--backend", "--loop", "--workers", "--log-level",
+                 "--no-access-log", "--factory", "--app-dir", "--timeout-keep-alive",
+                 "--timeout-graceful-shutdown", "--max-body-size", "--max-header-size"):
+        assert "(default: " in option_help(text, flag), flag
+    assert "(default: 127.0.0.1)" in option_help(text, "--host")
+    assert "(default: 8000)" in option_help(text, "--port")
+    assert "(default: 5.0)" in option_help(text, "--timeout-keep-alive")
+
+
+def test_help_does_not_say_the_access_log_is_off_by_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --no-access-log is a switch that is off unless given; "(default: True)"
+    # reads as if the access log were disabled by default.
+    text = option_help(help_text(capsys, monkeypatch), "--no-access-log")
+    assert "(default: True)" not in text, text
+
+
+# -- failures: one line, no traceback, non-zero --------------------------------------------------
+
+
+def test_a_module_that_does_not_exist(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["mr_cli_no_such_module:app", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, '"mr_cli_no_such_module"', "no such module")
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        pytest.param(
+            "raise RuntimeError('boom at import')\n", "RuntimeError: boom at import", id="raises"
+        ),
+        pytest.param("import mr_cli_missing_dependency\n", "mr_cli_missing_dependency",
+                     id="missing-dependency"),
+        pytest.param("def broken(:\n", "SyntaxError", id="syntax-error"),
+    ],
+)
+def test_a_module_that_fails_to_import(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, source: str, needle: str
+) -> None:
+    module = write_module(tmp_path, source)
+    assert main([f"{module}:app", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f'"{module}"', needle)
+
+
+def test_a_missing_attribute(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    module = write_module(tmp_path)
+    assert main([f"{module}:nope", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f'"{module}"', '"nope"')
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        pytest.param("app = {'not': 'an app'}\n", "dict", id="dict"),
+        pytest.param("app = 42\n", "int", id="int"),
+    ],
+)
+def test_an_attribute_that_is_not_an_app(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, source: str, needle: str
+) -> None:
+    module = write_module(tmp_path, source)
+    assert main([f"{module}:app", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f"{module}:app", needle, "not a microready app")
+
+
+def test_a_spec_without_an_attribute(capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["examples.notifications"]) != 0
+    assert_one_error_line(capfd, "MODULE:ATTR", "examples.notifications")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param([], id="asyncio"),
+        pytest.param(["--backend", "trio"], id="trio"),
+        pytest.param(["--workers", "2"], id="workers"),
+    ],
+)
+def test_a_port_in_use(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, options: list[str]
+) -> None:
+    module = write_module(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main([f"{module}:app", "--app-dir", str(tmp_path), "--port", str(port), *options])
+    assert code != 0
+    assert_one_error_line(capfd, f"127.0.0.1:{port}", "in use")
+
+
+def test_a_bad_option_value(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    module = write_module(tmp_path)
+    assert main([f"{module}:app", "--app-dir", str(tmp_path), "--port", "70000"]) != 0
+    assert_one_error_line(capfd, "port", "70000")
+
+
+def test_loop_uvloop_without_uvloop_says_so(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With None in sys.modules, `import uvloop` fails as if it were not installed.
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    module = write_module(tmp_path)
+    assert main([f"{module}:app", "--app-dir", str(tmp_path), "--loop", "uvloop"]) != 0
+    assert_one_error_line(capfd, "uvloop", "not installed", "pip install")
+
+
+def test_run_fails_the_same_way_from_python(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = write_module(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        microready.run(f"{module}:nope", app_dir=str(tmp_path))
+    assert exit_info.value.code != 0
+    assert_one_error_line(capfd, f'"{module}"', '"nope"')
+
+
+def test_run_names_an_unknown_option() -> None:
+    with pytest.raises(microready.ConfigError, match="prot"):
+        microready.run("examples.notifications:app", prot=8000)
+
+
+# -- --factory and --app-dir -----------------------------------------------------------------
+
+
+def test_factory_calls_attr_to_get_the_app(tmp_path: Path) -> None:
+    module = write_module(tmp_path / "apps")
+    code, status, body = serve_one_request(
+        [f"{module}:create_app", "--factory", "--app-dir", str(tmp_path / "apps")], "/who"
+    )
+    assert (code, status) == (0, 200)
+    assert json.loads(body)["module"] == module
+
+
+def test_a_factory_without_factory_flag_is_explained(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = write_module(tmp_path)
+    assert main([f"{module}:create_app", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f"{module}:create_app", "--factory")
+
+
+def test_factory_that_raises(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    module = write_module(tmp_path)
+    assert main([f"{module}:broken_factory", "--factory", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f"{module}:broken_factory", "the factory failed")
+
+
+def test_factory_on_something_not_callable(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = write_module(tmp_path, "app = 42\n")
+    assert main([f"{module}:app", "--factory", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f"{module}:app", "--factory")
+
+
+def test_app_dir_is_where_the_module_is_imported_from(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = write_module(tmp_path / "elsewhere")
+    assert main([f"{module}:app"]) != 0  # not on sys.path without --app-dir
+    assert_one_error_line(capfd, f'"{module}"', "no such module")
+    code, status, body = serve_one_request(
+        [f"{module}:app", "--app-dir", str(tmp_path / "elsewhere")], "/who"
+    )
+    assert (code, status, json.loads(body)["module"]) == (0, 200, module)
+
+
+def test_app_dir_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = write_module(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, status, body = serve_one_request([f"{module}:app"], "/who")
+    assert (code, status, json.loads(body)["module"]) == (0, 200, module)
+
+
+# -- as a process --------------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """``python -m microready ...``, with its stderr collected line by line."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("COLUMNS", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "microready", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.extra_pids: list[int] = []  # its children, to clean up if it dies first
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern: str, count: int = 1) -> list[re.Match[str]]:
+        """The first ``count`` stderr lines that match ``pattern``, waiting for them."""
+        deadline = time.monotonic() + WAIT
+        with self._changed:
+            while True:
+                matches = [m for m in map(re.compile(pattern).search, self.lines) if m]
+                if len(matches) >= count:
+                    return matches[:count]
+                if not self._reader.is_alive():
+                    raise AssertionError(f"exited before {pattern!r}:\n" + "\n".join(self.lines))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"no {pattern!r} within {WAIT}s:\n" + "\n".join(self.lines)
+                    )
+                self._changed.wait(remaining)
+
+    def listening_port(self) -> int:
+        match = self.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[0]
+        return int(match.group(1))
+
+    def terminate(self) -> int:
+        """SIGTERM, then the exit code (the test fails if it takes too long)."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("did not exit after SIGTERM:\n" + self.output) from None
+        self._reader.join(WAIT)
+        return code
+
+    def cleanup(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pid in self.extra_pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+@contextlib.contextmanager
+def server_process(args: list[str], cwd: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(args, cwd)
+    try:
+        yield process
+    finally:
+        process.cleanup()
+
+
+def http_request(port: int, method: str, path: str) -> tuple[int, str | None, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        return response.status, response.getheader("content-type"), response.read()
+    finally:
+        connection.close()
+
+
+def wait_for_file(path: Path) -> str:
+    deadline = time.monotonic() + WAIT
+    while not (path.exists() and path.read_text()):
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.02)
+    return path.read_text()
+
+
+def test_serve_the_notifications_example(tmp_path: Path) -> None:
+    # Run from a scratch directory (the example writes log.txt into the current
+    # one), with --app-dir pointing at the repository.
+    args = ["examples.notifications:app", "--port", "0", "--app-dir", str(REPO)]
+    with server_process(args, cwd=tmp_path) as server:
+        port = server.listening_port()
+        status, content_type, body = http_request(
+            port, "POST", "/send-notification/foo@example.com"
+        )
+        assert (status, content_type) == (200, "application/json")
+        assert json.loads(body) == {"message": "Notification sent in the background"}
+        log = wait_for_file(tmp_path / "log.txt")
+        assert log == "notification for foo@example.com: some notification"
+        assert server.terminate() == 0
+    assert "Traceback" not in server.output
+    assert re.search(
+        r'127\.0\.0\.1:\d+ - "POST /send-notification/foo@example.com HTTP/1\.1" 200',
+        server.output,
+    ), server.output
+
+
+def test_serve_on_trio(tmp_path: Path) -> None:
+    module = write_module(tmp_path)
+    with server_process([f"{module}:app", "--port", "0", "--backend", "trio"], tmp_path) as server:
+        status, _, body = http_request(server.listening_port(), "GET", "/loop")
+        assert (status, json.loads(body)) == (200, "trio")
+        assert server.terminate() == 0
+    assert "Traceback" not in server.output
+
+
+def test_loop_uvloop(tmp_path: Path) -> None:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        has_uvloop = False
+    else:
+        has_uvloop = True
+    module = write_module(tmp_path)
+    args = [f"{module}:app", "--port", "0", "--loop", "uvloop", "--no-access-log"]
+    with server_process(args, tmp_path) as server:
+        if not has_uvloop:
+            assert server.process.wait(WAIT) != 0
+            server.wait_for(r"uvloop is not installed")
+            return
+        status, _, body = http_request(server.listening_port(), "GET", "/loop")
+        assert (status, json.loads(body)) == (200, "asyncio:uvloop")
+        assert server.terminate() == 0
+    assert "GET /loop" not in server.output  # --no-access-log
+    assert "Traceback" not in server.output
+
+
+def test_workers_serve_and_all_exit_on_sigterm(tmp_path: Path) -> None:
+    module = write_module(tmp_path)
+    args = [f"{module}:app", "--port", "0", "--workers", "2"]
+    with server_process(args, tmp_path) as server:
+        started = server.wait_for(r"started worker process (\d+)", count=2)
+        workers = {int(match.group(1)) for match in started}
+        server.extra_pids.extend(workers)
+        assert len(workers) == 2 and server.process.pid not in workers
+        match = server.wait_for(r"supervisor process (\d+) listening on http://127\.0\.0\.1:(\d+)")
+        assert int(match[0].group(1)) == server.process.pid
+        port = int(match[0].group(2))
+        server.wait_for(r"microready listening on http://127\.0\.0\.1:" + str(port), count=2)
+        served_by = set()
+        for _ in range(6):
+            status, _, body = http_request(port, "GET", "/who")
+            assert status == 200
+            served_by.add(json.loads(body)["pid"])
+        assert served_by <= workers, (served_by, workers)
+        assert server.terminate() == 0
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # gone, and reaped
+    assert "Traceback" not in server.output
