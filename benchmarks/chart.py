@@ -1,0 +1,73 @@
+"""The PNG: requests/s per endpoint (groups) and target (bars), min-max whiskers.
+
+Ceilings only serve /plaintext; they are drawn as labelled lines across the
+plaintext group instead of bars, so the bare-asyncio ceiling (often 10x the
+rest) does not flatten every other bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+from .aggregate import aggregate
+
+__all__ = ["draw"]
+
+ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync")
+
+
+def draw(results: dict[str, Any], path: Path) -> None:
+    cells = aggregate(results["samples"])
+    targets = [t for t in results["targets"] if not t["ceiling"]]
+    ceilings = [t for t in results["targets"] if t["ceiling"]]
+    width = 0.8 / max(len(targets), 1)
+    fig, ax = plt.subplots(figsize=(13, 6.5), dpi=110)
+    colors = [plt.get_cmap("tab20")(i) for i in range(20)]
+    tallest = 0.0
+    for i, target in enumerate(targets):
+        xs, heights, low, high = [], [], [], []
+        for j, endpoint in enumerate(ENDPOINTS):
+            cell = cells.get((target["key"], endpoint))
+            if cell is None or cell.median_rps is None:
+                continue
+            median = cell.median_rps
+            xs.append(j - 0.4 + width * (i + 0.5))
+            heights.append(median)
+            low.append(median - min(cell.rps))
+            high.append(max(cell.rps) - median)
+            tallest = max(tallest, max(cell.rps))
+        whiskers = [low, high] if any(low) or any(high) else None  # none with one round
+        ax.bar(xs, heights, width, label=target["label"], color=colors[(2 * i) % 20],
+               yerr=whiskers, capsize=2, error_kw={"lw": 0.8})
+    top = tallest * 1.25 if tallest else 1.0
+    for k, ceiling in enumerate(ceilings):
+        cell = cells.get((ceiling["key"], "plaintext"))
+        if cell is None or cell.median_rps is None:
+            continue
+        value = cell.median_rps
+        y = min(value, top * 0.97)
+        ax.hlines(y, -0.45, 0.45, colors="black", linestyles=("--", ":", "-.")[k % 3], lw=1.2)
+        text = f"{ceiling['label'].split(' (')[0]}: {value / 1000:.1f}k"
+        text += " (off scale)" if value > top * 0.97 else ""
+        ax.annotate(text, (0.47, y), fontsize=7.5, va="center")
+    ax.set_ylim(0, top)
+    ax.set_xticks(range(len(ENDPOINTS)), ENDPOINTS)
+    ax.set_ylabel("requests/s (one core)")
+    rounds = results["settings"]["rounds"]
+    ax.set_title(
+        f"microready vs peers, {results['date']} ({results['mode']}: "
+        f"{rounds} round{'s' if rounds > 1 else ''} x {results['settings']['duration']} s, "
+        f"{results['settings']['connections']} connections)"
+    )
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

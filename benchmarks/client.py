@@ -1,0 +1,73 @@
+"""A small blocking HTTP/1.1 client for checks, counters and probes (not for load).
+
+Load comes from wrk; this is for the few requests whose exact answer or exact
+latency we want. Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+__all__ = ["KeepAlive", "Reply", "request"]
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+    seconds: float  # from sending the request to reading the whole body
+    headers: tuple[tuple[str, str], ...] = ()  # as received, names lower-cased
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _exchange(conn: http.client.HTTPConnection, method: str, path: str) -> Reply:
+    started = time.perf_counter()
+    conn.request(method, path)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - started
+    headers = tuple((name.lower(), value) for name, value in response.getheaders())
+    return Reply(response.status, response.getheader("content-type") or "", body, elapsed, headers)
+
+
+def request(port: int, method: str, path: str, *, timeout: float = 10.0) -> Reply:
+    """One request on a new connection."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        return _exchange(conn, method, path)
+    finally:
+        conn.close()
+
+
+class KeepAlive:
+    """Several requests on one kept-alive connection."""
+
+    def __init__(self, port: int, *, timeout: float = 10.0) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+
+    def request(self, method: str, path: str) -> Reply:
+        return _exchange(self.conn, method, path)
+
+    def __enter__(self) -> KeepAlive:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.conn.close()

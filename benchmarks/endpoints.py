@@ -1,0 +1,160 @@
+"""The endpoints under load, and the functional check each must pass first.
+
+A check returns the list of problems it found (empty: the endpoint is right).
+Task endpoints are also checked to really run their task: ``GET /count``'s
+``done`` must go up by one shortly after the response.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import client
+
+__all__ = ["ENDPOINTS", "Endpoint", "Counts", "by_key", "counts", "wait_drained"]
+
+EMAIL = "user@example.com"
+NOTIFIED = {"message": "Notification sent in the background"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    submitted: int
+    done: int
+    raw: dict[str, Any]
+
+    @property
+    def backlog(self) -> int:
+        return self.submitted - self.done
+
+
+def counts(port: int) -> Counts:
+    reply = client.request(port, "GET", "/count", timeout=30.0)
+    body = reply.json()
+    return Counts(int(body["submitted"]), int(body["done"]), body)
+
+
+def wait_drained(port: int, within: float) -> tuple[Counts, float | None]:
+    """Poll ``/count`` until no task is left; returns the counts and the seconds it
+    took, or None for the seconds if tasks were still queued after ``within``."""
+    started = time.monotonic()
+    while True:
+        now = counts(port)
+        waited = time.monotonic() - started
+        if now.backlog <= 0:
+            return now, waited
+        if waited >= within:
+            return now, None
+        time.sleep(0.02)
+
+
+def _framing(reply: client.Reply) -> list[str]:
+    """Headers that strict clients (wrk's parser among them) reject when repeated."""
+    problems = []
+    for name in ("content-length", "content-type", "date", "server", "transfer-encoding"):
+        values = reply.header_values(name)
+        if len(values) > 1:
+            problems.append(f"{len(values)} {name} headers: {values}")
+    if not reply.header_values("content-length") and not reply.header_values("transfer-encoding"):
+        problems.append("no content-length or transfer-encoding")
+    return problems
+
+
+def _expect_body(reply: client.Reply, expected: bytes, content_type: str) -> list[str]:
+    problems = _framing(reply)
+    if reply.status != 200:
+        problems.append(f"status {reply.status}")
+    if reply.body != expected:
+        problems.append(f"body {reply.body[:80]!r}, expected {expected!r}")
+    if not reply.content_type.startswith(content_type):
+        problems.append(f"content-type {reply.content_type!r}, expected {content_type}")
+    return problems
+
+
+def _expect_json(reply: client.Reply, expected: Any) -> list[str]:
+    return _framing(reply) + _json_body(reply, expected)
+
+
+def _json_body(reply: client.Reply, expected: Any) -> list[str]:
+    if reply.status != 200:
+        return [f"status {reply.status}: {reply.body[:120]!r}"]
+    try:
+        body = reply.json()
+    except ValueError:
+        return [f"not JSON: {reply.body[:80]!r}"]
+    if body != expected:
+        return [f"body {json.dumps(body)}, expected {json.dumps(expected)}"]
+    if not reply.content_type.startswith("application/json"):
+        return [f"content-type {reply.content_type!r}, expected application/json"]
+    return []
+
+
+def _check_plaintext(port: int) -> list[str]:
+    return _expect_body(client.request(port, "GET", "/plaintext"), b"Hello, World!", "text/plain")
+
+
+def _check_json(port: int) -> list[str]:
+    return _expect_json(client.request(port, "GET", "/json"), {"message": "Hello, World!"})
+
+
+def _check_items(port: int) -> list[str]:
+    problems = _expect_json(
+        client.request(port, "GET", "/items/42?q=foo&limit=5"),
+        {"item_id": 42, "q": "foo", "limit": 5},
+    )
+    problems += _expect_json(
+        client.request(port, "GET", "/items/7"), {"item_id": 7, "q": None, "limit": 10}
+    )
+    reply = client.request(port, "GET", "/items/abc")
+    if not 400 <= reply.status < 500:  # FastAPI says 422; Starlette's int route, 404
+        problems.append(f"GET /items/abc answered {reply.status}, expected a 4xx")
+    return problems
+
+
+def _task_check(path: str) -> Callable[[int], list[str]]:
+    def check(port: int) -> list[str]:
+        before = counts(port)
+        problems = _expect_json(client.request(port, "POST", path), NOTIFIED)
+        after, seconds = wait_drained(port, within=3.0)
+        if after.submitted != before.submitted + 1:
+            problems.append(f"submitted went {before.submitted} -> {after.submitted}")
+        if seconds is None or after.done != before.done + 1:
+            problems.append(f"task did not run: done went {before.done} -> {after.done}")
+        return problems
+
+    return check
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    method: str
+    path: str  # what wrk requests
+    check: Callable[[int], list[str]]
+    tasks: bool = False
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("plaintext", "GET", "/plaintext", _check_plaintext),
+    Endpoint("json", "GET", "/json", _check_json),
+    Endpoint("items", "GET", "/items/42?q=foo&limit=5", _check_items),
+    Endpoint("notify", "POST", f"/notify/{EMAIL}", _task_check(f"/notify/{EMAIL}"), tasks=True),
+    Endpoint(
+        "notify-sync",
+        "POST",
+        f"/notify-sync/{EMAIL}",
+        _task_check(f"/notify-sync/{EMAIL}"),
+        tasks=True,
+    ),
+)
+
+
+def by_key(key: str) -> Endpoint:
+    for endpoint in ENDPOINTS:
+        if endpoint.key == key:
+            return endpoint
+    raise KeyError(key)

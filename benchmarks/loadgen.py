@@ -1,0 +1,78 @@
+"""Run wrk, pinned to its own CPU, and read back its summary as numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LoadError", "WrkResult", "run_wrk"]
+
+SCRIPT = Path(__file__).resolve().parent / "wrk" / "report.lua"
+MARKER = "WRK_JSON "
+
+
+class LoadError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int  # responses received, of any status
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int  # connect + read + write + timeout + non-2xx/3xx responses
+    error_detail: dict[str, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rps": self.rps}
+
+
+def run_wrk(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    seconds: int,
+    connections: int,
+    cpu: int,
+    timeout: int = 5,
+) -> WrkResult:
+    """``seconds`` of load on 127.0.0.1:``port`` from ``connections`` kept-alive connections."""
+    command = [
+        "taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+        f"--timeout={timeout}s", "--latency", "-s", str(SCRIPT), f"http://127.0.0.1:{port}{path}",
+    ]
+    env = {**os.environ, "WRK_METHOD": method}
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=seconds + timeout + 30
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LoadError(f"wrk did not finish: {exc}") from exc
+    for line in done.stdout.splitlines():
+        if line.startswith(MARKER):
+            raw = json.loads(line[len(MARKER) :])
+            break
+    else:
+        said = done.stderr.strip() or done.stdout[-300:]
+        raise LoadError(f"wrk exited {done.returncode}: {said}")
+    detail = {k: int(raw[k]) for k in ("connect", "read", "write", "timeout", "status")}
+    return WrkResult(
+        requests=int(raw["requests"]),
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        errors=sum(detail.values()),
+        error_detail=detail,
+    )

@@ -1,0 +1,119 @@
+"""What is benchmarked: each target is one app on one server, started as a command.
+
+The reference for every ratio is FastAPI on uvicorn with its pure-Python h11
+protocol on the plain asyncio loop (``BASELINE``), the most common deployment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+__all__ = ["BASELINE", "TARGETS", "Target", "available", "by_key"]
+
+FRAMEWORK_ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync")
+CEILING_ENDPOINTS = ("plaintext",)
+
+FASTAPI = "benchmarks.apps.fastapi_app:app"
+STARLETTE = "benchmarks.apps.starlette_app:app"
+MICROREADY = "benchmarks.apps.microready_app:app"
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    args: tuple[str, ...]  # after ``python -m``; "{port}" is replaced by the port
+    ceiling: bool = False
+    requires: str = ""  # a module that must be importable, else the target is skipped
+    quick: bool = True  # part of --quick
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        return CEILING_ENDPOINTS if self.ceiling else FRAMEWORK_ENDPOINTS
+
+    def command(self, python: str, port: int) -> list[str]:
+        return [python, "-m", *(a.replace("{port}", str(port)) for a in self.args)]
+
+
+def _uvicorn(app: str, http: str, loop: str) -> tuple[str, ...]:
+    return (
+        "uvicorn", app, "--host", "127.0.0.1", "--port", "{port}", "--http", http,
+        "--loop", loop, "--no-access-log", "--log-level", "warning",
+    )
+
+
+def _microready(*flags: str) -> tuple[str, ...]:
+    return (
+        "microready", MICROREADY, "--host", "127.0.0.1", "--port", "{port}",
+        "--no-access-log", "--log-level", "warning", *flags,
+    )
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("fastapi-uvicorn-h11", "FastAPI + uvicorn h11", _uvicorn(FASTAPI, "h11", "asyncio")),
+    Target(
+        "fastapi-uvicorn-httptools",
+        "FastAPI + uvicorn httptools + uvloop",
+        _uvicorn(FASTAPI, "httptools", "uvloop"),
+    ),
+    Target(
+        "starlette-uvicorn-h11",
+        "Starlette + uvicorn h11",
+        _uvicorn(STARLETTE, "h11", "asyncio"),
+        quick=False,
+    ),
+    Target(
+        "starlette-uvicorn-httptools",
+        "Starlette + uvicorn httptools + uvloop",
+        _uvicorn(STARLETTE, "httptools", "uvloop"),
+    ),
+    Target(
+        "fastapi-hypercorn",
+        "FastAPI + hypercorn",
+        ("hypercorn", FASTAPI, "--bind", "127.0.0.1:{port}", "--workers", "1",
+         "--log-level", "warning"),
+    ),
+    Target(
+        "fastapi-granian",
+        "FastAPI + granian",
+        ("granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", "{port}",
+         "--workers", "1", "--no-access-log", "--log-level", "warning", FASTAPI),
+        requires="granian",
+        quick=False,
+    ),
+    Target("microready-asyncio", "microready (asyncio)", _microready("--loop", "asyncio")),
+    Target("microready-uvloop", "microready (uvloop)", _microready("--loop", "uvloop")),
+    Target("microready-trio", "microready (trio)", _microready("--backend", "trio")),
+    Target(
+        "ceiling-h11",
+        "bare h11 + anyio, h11 builds the response (ceiling)",
+        ("benchmarks.apps.bare_h11", "--port", "{port}", "--mode", "h11"),
+        ceiling=True,
+    ),
+    Target(
+        "ceiling-h11-prebuilt",
+        "bare h11 + anyio, pre-built response bytes (ceiling)",
+        ("benchmarks.apps.bare_h11", "--port", "{port}", "--mode", "prebuilt"),
+        ceiling=True,
+    ),
+    Target(
+        "ceiling-asyncio",
+        "bare asyncio, no parsing (ceiling)",
+        ("benchmarks.apps.bare_asyncio", "--port", "{port}"),
+        ceiling=True,
+    ),
+)
+
+BASELINE = "fastapi-uvicorn-h11"
+
+
+def by_key(key: str) -> Target:
+    for target in TARGETS:
+        if target.key == key:
+            return target
+    raise KeyError(f"no target {key!r}; the targets are: {', '.join(t.key for t in TARGETS)}")
+
+
+def available(target: Target) -> bool:
+    return not target.requires or importlib.util.find_spec(target.requires) is not None
