@@ -261,7 +261,6 @@ class ConnectionCore:
         if rejection is not None:
             return rejection
         self._request_method = event.method
-        self._client_keeps_alive = _client_keeps_alive(event)
         self._body_received = 0
         self._phase = _BODY
         self._deadline = now + self.limits.timeout_body
@@ -312,6 +311,10 @@ class ConnectionCore:
         content_length: bytes | None = None
         host_count = 0
         has_transfer_encoding = False
+        # h11 does not do HTTP/1.0 keep-alive, and "Connection: close" ends the
+        # connection after this response (RFC 9112 section 9.3). One pass over
+        # the headers gathers everything.
+        keeps_alive = event.http_version == b"1.1"
         for name, value in headers:
             if name == b"content-length":
                 content_length = value
@@ -319,6 +322,11 @@ class ConnectionCore:
                 host_count += 1
             elif name == b"transfer-encoding":
                 has_transfer_encoding = True
+            elif name == b"connection" and b"close" in value.lower():
+                keeps_alive = keeps_alive and b"close" not in [
+                    token.strip() for token in value.lower().split(b",")
+                ]
+        self._client_keeps_alive = keeps_alive
         # RFC 9112 section 6.1: a message with both is a smuggling attempt or a
         # broken proxy; either way we must not guess which framing to trust.
         if content_length is not None and has_transfer_encoding:
@@ -502,17 +510,6 @@ class ConnectionCore:
             self._phase = _IDLE
             self._deadline = now + self.limits.timeout_keep_alive
         return True
-
-
-def _client_keeps_alive(event: h11.Request) -> bool:
-    # The rule h11 applies (RFC 9112 section 9.3): HTTP/1.0 closes (h11 does
-    # not do 1.0 keep-alive), and so does "Connection: close".
-    if event.http_version < b"1.1":
-        return False
-    for name, value in event.headers:
-        if name == b"connection" and b"close" in [t.strip() for t in value.lower().split(b",")]:
-            return False
-    return True
 
 
 _REASONS: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}

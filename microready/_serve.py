@@ -8,6 +8,7 @@ failures into one log line and a non-zero exit code.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ import threading
 from typing import Any
 
 import anyio
+import anyio.abc
 
 from ._exchange import ServedApp
 from ._loader import AppLoadError, load_app
@@ -112,9 +114,11 @@ async def _serve_until_signal(server: Server, forced: threading.Event) -> int:
     code = EXIT_OK
     async with anyio.create_task_group() as task_group:
         if threading.current_thread() is threading.main_thread():
-            task_group.start_soon(_watch_signals, server, task_group.cancel_scope, forced)
+            # start(), not start_soon(): the handlers must be in place before the
+            # server says it is listening, or an early SIGTERM kills it outright.
+            await task_group.start(_watch_signals, server, task_group.cancel_scope, forced)
         try:
-            await server.serve()
+            await server.serve(task_status=_FreezeGarbageWhenStarted())
             logger.info("stopped")
         except ServerStartupError as exc:
             logger.error("%s", exc)
@@ -124,8 +128,29 @@ async def _serve_until_signal(server: Server, forced: threading.Event) -> int:
     return code
 
 
-async def _watch_signals(server: Server, scope: anyio.CancelScope, forced: threading.Event) -> None:
+class _FreezeGarbageWhenStarted(anyio.abc.TaskStatus[Any]):
+    """Once the server listens, move everything built so far (the app, its
+    routes and plans, imported modules) out of the garbage collector's sight.
+
+    Those objects live as long as the process; without this, every full
+    collection walks them again, and under load that shows up as latency
+    spikes (issue 6 measured p99 falling from 161 ms to 6 ms with GC off).
+    """
+
+    def started(self, value: Any = None) -> None:
+        gc.collect()
+        gc.freeze()
+
+
+async def _watch_signals(
+    server: Server,
+    scope: anyio.CancelScope,
+    forced: threading.Event,
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
         async for signum in signals:
             name = signal.Signals(signum).name
             if not server.shutting_down:

@@ -145,7 +145,13 @@ class _Supervisor:
                 self.workers.remove(worker)
                 code = worker.exitcode if worker.exitcode is not None else 1
                 if self.stopping:
+                    # A worker still starting up has no handler yet and dies of
+                    # the SIGTERM we sent: that is the stop we asked for.
+                    if code == -signal.SIGTERM:
+                        code = 0
                     exit_codes.append(code)
+                    if code != 0:
+                        logger.warning("worker process %d exited with code %d", worker.pid, code)
                     continue
                 logger.warning(
                     "worker process %d exited with code %d; starting a replacement",

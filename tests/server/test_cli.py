@@ -538,7 +538,8 @@ def test_workers_serve_and_all_exit_on_sigterm(tmp_path: Path) -> None:
             assert status == 200
             served_by.add(json.loads(body)["pid"])
         assert served_by <= workers, (served_by, workers)
-        assert server.terminate() == 0
+        code = server.terminate()
+        assert code == 0, server.output
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # gone, and reaped
