@@ -7,10 +7,17 @@ becomes one job that runs the request's tasks one after another:
 
 * async tasks run on the event loop, in the runner's own task group, so a
   finished connection never cancels them;
-* consecutive sync tasks go to a worker thread together, as one hand-off, under
-  a limiter of their own, so slow ``def`` tasks cannot starve the threads that
-  run sync handlers;
+* consecutive sync tasks go to a worker thread together, as one hand-off, on
+  threads of their own (``_worker_threads``), so slow ``def`` tasks cannot
+  starve the threads that run sync handlers. A job made only of sync tasks goes
+  straight to those threads: nothing of it runs on the event loop, and only
+  ``join()`` and backpressure ever ask the threads to call back;
 * a failing task is logged and the job goes on with the next one.
+
+When sync tasks arrive faster than the threads run them, ``backlogged`` turns
+true and the connection that queued the last job waits (``wait_for_capacity``)
+before reading its next request, so memory stays bounded instead of growing
+with the queue.
 
 ``max_concurrent`` caps how many jobs run at once; the others wait in a FIFO
 queue (a deque of plain objects, not parked tasks, so a deep queue stays cheap)
@@ -20,18 +27,21 @@ see what is going on, and ``join()`` waits for everything to finish.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
 import anyio.abc
-import anyio.to_thread
+import anyio.from_thread
 
+from ._worker_threads import WorkerThreads
 from .background import BackgroundTask
 
 __all__ = ["BackgroundRunner", "BackgroundStats"]
@@ -71,8 +81,16 @@ class _Job:
 class BackgroundRunner:
     """Runs request task lists and counts them; see the module docstring."""
 
-    def __init__(self, *, thread_limit: int = 40, max_concurrent: int | None = None) -> None:
-        self.configure(thread_limit=thread_limit, max_concurrent=max_concurrent)
+    def __init__(
+        self,
+        *,
+        thread_limit: int = 40,
+        max_concurrent: int | None = None,
+        backlog_limit: int | None = None,
+    ) -> None:
+        self.configure(
+            thread_limit=thread_limit, max_concurrent=max_concurrent, backlog_limit=backlog_limit
+        )
         self._lock = threading.Lock()  # counters are touched from worker threads too
         self._pending = 0
         self._running = 0
@@ -85,11 +103,27 @@ class BackgroundRunner:
         self._active_jobs: set[_Job] = set()
         self._waiting: deque[_Job] = deque()
         self._task_group: anyio.abc.TaskGroup | None = None
-        self._thread_limiter: anyio.CapacityLimiter | None = None
-        self._idle: anyio.Event | None = None
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._threads: WorkerThreads | None = None
+        # Async jobs are run by long-lived worker tasks that pull from a deque;
+        # starting an anyio task per job costs more than most jobs do.
+        self._async_jobs: deque[_Job] = deque()
+        self._idle_async_workers: list[anyio.Event] = []
+        self._idle: anyio.Event | None = None  # exists only while join() waits
+        self._capacity: anyio.Event | None = None  # exists only while a connection waits
 
-    def configure(self, *, thread_limit: int, max_concurrent: int | None) -> None:
-        """Apply the server's settings; called before ``serving()`` opens."""
+    def configure(
+        self,
+        *,
+        thread_limit: int,
+        max_concurrent: int | None,
+        backlog_limit: int | None = None,
+    ) -> None:
+        """Apply the server's settings; called before ``serving()`` opens.
+
+        ``backlog_limit`` is how many queued tasks make ``backlogged`` true
+        (default: 16 per thread); waiting connections go on at half of it.
+        """
         if thread_limit < 1:
             raise ValueError(f"background thread limit must be at least 1, got {thread_limit}")
         if max_concurrent is not None and max_concurrent < 1:
@@ -98,6 +132,7 @@ class BackgroundRunner:
             )
         self.thread_limit = thread_limit
         self.max_concurrent = max_concurrent
+        self.backlog_limit = backlog_limit if backlog_limit is not None else 16 * thread_limit
 
     # -- counters ---------------------------------------------------------------
 
@@ -146,15 +181,25 @@ class BackgroundRunner:
         """
         if self._task_group is not None:
             raise RuntimeError("this app is already being served; one server per app at a time")
-        self._thread_limiter = anyio.CapacityLimiter(self.thread_limit)
-        self._idle = anyio.Event()
+        threads = self._threads = WorkerThreads(self.thread_limit)
         try:
-            async with anyio.create_task_group() as task_group:
-                self._task_group = task_group
-                yield self
+            async with anyio.from_thread.BlockingPortal() as portal:
+                self._portal = portal
+                async with anyio.create_task_group() as task_group:
+                    self._task_group = task_group
+                    yield self
+                    # Jobs on worker threads are not in the task group: wait for
+                    # them here; then only idle workers are left, so stop them.
+                    await self.join()
+                    task_group.cancel_scope.cancel()
         finally:
             self._task_group = None
+            self._portal = None
+            self._threads = None
             self._waiting.clear()
+            self._async_jobs.clear()
+            self._idle_async_workers.clear()
+            threads.stop()
 
     def submit(
         self,
@@ -165,7 +210,7 @@ class BackgroundRunner:
         """Queue one request's tasks (and its cleanup) to run now or when a slot frees."""
         if not tasks and cleanup is None:
             return
-        if self._task_group is None:
+        if self._task_group is None or self._threads is None:
             raise RuntimeError(
                 "background tasks can only run while the app is served; "
                 "use microready.run(app), the CLI or TestClient"
@@ -173,22 +218,67 @@ class BackgroundRunner:
         job = _Job(tasks, cleanup, origin)
         with self._lock:
             self._pending += len(tasks)
-        if self._idle is not None and self._idle.is_set():
-            self._idle = anyio.Event()
-        if self.max_concurrent is not None and len(self._active_jobs) >= self.max_concurrent:
+            capped = (
+                self.max_concurrent is not None and len(self._active_jobs) >= self.max_concurrent
+            )
+            if not capped:
+                self._active_jobs.add(job)
+        if capped:
             self._waiting.append(job)
+        elif cleanup is None and self.max_concurrent is None and not any(
+            task.is_async for task in tasks
+        ):
+            self._threads.submit(partial(self._run_sync_job, job))
         else:
-            self._start(job)
+            self._start_async(job)
 
-    def _start(self, job: _Job) -> None:
-        assert self._task_group is not None  # submit() checked; an internal invariant
-        self._active_jobs.add(job)
-        self._task_group.start_soon(self._run_job, job, name=f"background job {job.origin}")
+    def _start_async(self, job: _Job) -> None:
+        self._async_jobs.append(job)
+        if self._idle_async_workers:
+            self._idle_async_workers.pop().set()
+        elif self._task_group is not None:
+            self._task_group.start_soon(self._async_worker, name="microready background worker")
+
+    async def _async_worker(self) -> None:
+        """Run queued async jobs one after another; wait when there are none."""
+        jobs = self._async_jobs
+        while True:
+            while jobs:
+                await self._run_job(jobs.popleft())
+            wake = anyio.Event()
+            self._idle_async_workers.append(wake)
+            await wake.wait()
+
+    def _start_waiting(self) -> None:
+        """A job finished under the cap: start the next waiting one, in order."""
+        while self._waiting and self._task_group is not None:
+            with self._lock:
+                cap = self.max_concurrent
+                if cap is not None and len(self._active_jobs) >= cap:
+                    return
+                job = self._waiting.popleft()
+                self._active_jobs.add(job)
+            self._start_async(job)
+
+    @property
+    def backlogged(self) -> bool:
+        """More tasks are queued than the threads keep up with: slow the intake."""
+        return self._pending > self.backlog_limit
+
+    async def wait_for_capacity(self) -> None:
+        """Wait until the queue is down to half of ``backlog_limit``."""
+        while self._pending > self.backlog_limit // 2 and self._task_group is not None:
+            if self._capacity is None:
+                self._capacity = anyio.Event()
+            await self._capacity.wait()
+
+    def _is_idle(self) -> bool:
+        return not (self._pending or self._running or self._active_jobs or self._waiting)
 
     async def join(self) -> None:
         """Wait until no background task is queued or running."""
-        while self._pending or self._running or self._active_jobs or self._waiting:
-            if self._idle is None or self._idle.is_set():
+        while not self._is_idle():
+            if self._idle is None:
                 self._idle = anyio.Event()
             await self._idle.wait()
 
@@ -226,11 +316,16 @@ class BackgroundRunner:
                     "shutdown deadline: background task %s dropped before it started "
                     "(queued by %s)", task.name, job.origin,
                 )
+        with self._lock:
+            # Jobs still queued for a worker will find nothing left to run.
+            self._active_jobs.clear()
         self._waiting.clear()
+        self._async_jobs.clear()
 
     # -- running ------------------------------------------------------------------
 
     async def _run_job(self, job: _Job) -> None:
+        """Run a job that has async tasks or a cleanup (or waited under the cap)."""
         try:
             tasks = job.tasks
             while job.next_index < len(tasks):
@@ -240,28 +335,65 @@ class BackgroundRunner:
                         break
                     await self._run_async_task(job, task)
                 else:
-                    # Consecutive sync tasks go to one worker thread together:
-                    # one hand-off instead of one event-loop round trip per task.
-                    await anyio.to_thread.run_sync(
-                        self._run_sync_tasks, job, limiter=self._thread_limiter,
-                        abandon_on_cancel=True,
-                    )
+                    await self._run_sync_segment(job)
             if job.cleanup is not None:
                 try:
                     await job.cleanup()
                 except Exception:
                     logger.exception("dependency teardown failed (request %s)", job.origin)
         finally:
-            self._active_jobs.discard(job)
-            if self._waiting and self._task_group is not None:
-                self._start(self._waiting.popleft())
-            self._notify_if_idle()
+            with self._lock:
+                self._active_jobs.discard(job)
+            self._start_waiting()
+            self._on_progress()
 
-    def _notify_if_idle(self) -> None:
-        if self._idle is not None and not (
-            self._pending or self._running or self._active_jobs or self._waiting
-        ):
+    async def _run_sync_segment(self, job: _Job) -> None:
+        """Run the job's next consecutive sync tasks on a worker thread, and wait."""
+        done = anyio.Event()
+        portal = self._portal
+        threads = self._threads
+        if portal is None or threads is None:  # the runner is closing: nothing to run on
+            job.next_index = len(job.tasks)
+            return
+
+        def run_then_report() -> None:
+            try:
+                self._run_sync_tasks(job)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop has gone away
+                    portal.start_task_soon(done.set)
+
+        threads.submit(run_then_report)
+        await done.wait()
+
+    def _run_sync_job(self, job: _Job) -> None:
+        """A job of sync tasks only, run entirely on a worker thread."""
+        try:
+            self._run_sync_tasks(job)
+        finally:
+            with self._lock:
+                self._active_jobs.discard(job)
+            self._call_back_if_waited_for()
+
+    def _call_back_if_waited_for(self) -> None:
+        """From a worker thread: wake join() or a waiting connection, if any waits."""
+        portal = self._portal
+        idle_waited = self._idle is not None and self._is_idle()
+        capacity_waited = (
+            self._capacity is not None and self._pending <= self.backlog_limit // 2
+        )
+        if portal is not None and (idle_waited or capacity_waited):
+            with contextlib.suppress(RuntimeError):  # the loop has gone away
+                portal.start_task_soon(self._on_progress)
+
+    def _on_progress(self) -> None:
+        """On the event loop: set the events that waiters are waiting on."""
+        if self._idle is not None and self._is_idle():
             self._idle.set()
+            self._idle = None
+        if self._capacity is not None and self._pending <= self.backlog_limit // 2:
+            self._capacity.set()
+            self._capacity = None
 
     def _claim(self, job: _Job) -> bool:
         """Mark the job's next task as running; False if shutdown dropped it."""

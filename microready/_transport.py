@@ -214,11 +214,16 @@ class HTTPConnection:
         if not keep_alive:
             await self._close()  # "On Connection: close, the socket is closed first."
         if reply.tasks or reply.cleanup is not None:
-            self.settings.app.background.submit(
+            runner = self.settings.app.background
+            runner.submit(
                 reply.tasks,
                 reply.cleanup,
                 f'"{event.method} {_printable(event.target)} HTTP/{event.http_version}"',
             )
+            if keep_alive and runner.backlogged:
+                # Backpressure: tasks arrive faster than they run; this client
+                # waits for the queue to shrink before we read its next request.
+                await runner.wait_for_capacity()
         return keep_alive
 
     # -- reading ------------------------------------------------------------------
