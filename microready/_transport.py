@@ -192,8 +192,11 @@ class HTTPConnection:
         reply = await self.settings.app.handle(request)
         if self._rejection is not None:
             # The body broke a rule while the app read it: that answer wins,
-            # and the request's tasks are dropped with the request.
+            # and the request's tasks are dropped with the request (but the
+            # teardown of its dependencies still runs).
             await self._reject(self._rejection)
+            if reply.cleanup is not None:
+                self.settings.app.background.submit([], reply.cleanup, self._request_line(event))
             return False
 
         if reply.error is not None and self.settings.on_app_error is not None:
@@ -215,11 +218,7 @@ class HTTPConnection:
             await self._close()  # "On Connection: close, the socket is closed first."
         if reply.tasks or reply.cleanup is not None:
             runner = self.settings.app.background
-            runner.submit(
-                reply.tasks,
-                reply.cleanup,
-                f'"{event.method} {_printable(event.target)} HTTP/{event.http_version}"',
-            )
+            runner.submit(reply.tasks, reply.cleanup, self._request_line(event))
             if keep_alive and runner.backlogged:
                 # Backpressure: tasks arrive faster than they run; this client
                 # waits for the queue to shrink before we read its next request.
@@ -236,6 +235,10 @@ class HTTPConnection:
             event = core.next_event(self._last_read_at)
             if event is not NEED_DATA:
                 return event
+            if self.settings.is_shutting_down():
+                # Whatever happened between the last response and here, a
+                # shutting-down server reads no new request.
+                raise _StopConnection
             self.head_deadline = core.read_deadline or math.inf
             try:
                 data = await stream.receive(READ_SIZE)
@@ -368,6 +371,10 @@ class HTTPConnection:
             # The peer may already be gone; there is nothing left to do then.
             with contextlib.suppress(Exception):
                 await self.stream.aclose()
+
+    @staticmethod
+    def _request_line(event: RequestReceived) -> str:
+        return f'"{event.method} {_printable(event.target)} HTTP/{event.http_version}"'
 
     def _log_access(self, event: RequestReceived, status: int) -> None:
         client = f"{self.client.host}:{self.client.port}" if self.client else "-"
