@@ -10,7 +10,8 @@ from ._serve import run
 from .app import MicroReady
 from .background import BackgroundTask, BackgroundTasks
 from .config import Config, ConfigError
-from .exceptions import HTTPException
+from .exceptions import HTTPException, RequestValidationError
+from .params import Body, Cookie, Depends, Header, Path, Query
 from .requests import Request
 from .responses import (
     HTMLResponse,
@@ -20,20 +21,29 @@ from .responses import (
     Response,
     StreamingResponse,
 )
+from .routing import Router
 
 __all__ = [
     "BackgroundTask",
     "BackgroundTasks",
+    "Body",
     "Config",
     "ConfigError",
+    "Cookie",
+    "Depends",
     "HTMLResponse",
     "HTTPException",
+    "Header",
     "JSONResponse",
     "MicroReady",
+    "Path",
     "PlainTextResponse",
+    "Query",
     "RedirectResponse",
     "Request",
+    "RequestValidationError",
     "Response",
+    "Router",
     "StreamingResponse",
     "__version__",
     "run",

@@ -1,114 +1,389 @@
 """MicroReady: the application object.
 
-PLACEHOLDER (foundation): path templates without converters, path parameters
-passed as strings, and ``BackgroundTasks`` injected by annotation. The
-application-layer work replaces the dispatch with signature plans.
+It is a ``Router`` (the same decorators, ``include_router``, ``dependencies=``)
+plus what an application adds: ``handle(request) -> Reply`` (the contract with
+the server, see ``_exchange``), exception handlers, the lifespan, ``state`` and
+the background-task runner.
+
+One request, in ``handle``:
+
+1. the route table finds the route (a dict lookup for static paths) or
+   answers 404/405 through the exception handlers;
+2. the endpoint's plan says how much work there is: nothing to read, only
+   path/query/header/cookie values, or the full dependency solver;
+3. the result becomes a response (JSON unless the route says otherwise);
+4. the ``Reply`` carries the response, the request's background tasks (the
+   injected ``BackgroundTasks`` first, then the response's own ``background``:
+   both run, unlike FastAPI) and the teardown of ``yield`` dependencies, which
+   the server runs after the tasks.
+
+If the endpoint or a dependency raises, the tasks queued so far are dropped
+(FastAPI's documented behaviour), the ``yield`` dependencies are closed with
+the exception thrown in, and the exception handlers answer. An exception with
+no handler answers 500 ``Internal Server Error``; its traceback goes to the
+``microready.error`` log, never to the client.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from ._background_runner import BackgroundRunner
 from ._exchange import Reply
-from .background import BackgroundTasks
+from ._signature import Kind, Mode
+from .background import BackgroundTask, BackgroundTasks
 from .datastructures import State
-from .requests import Request
-from .responses import JSONResponse, PlainTextResponse, Response
+from .dependencies import (
+    RequestState,
+    call_plan,
+    close_failed,
+    load_body,
+    read_params,
+    solve,
+)
+from .exception_handlers import http_exception_handler, request_validation_exception_handler
+from .exceptions import HTTPException, RequestValidationError
+from .requests import ClientDisconnect, Request
+from .responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from .routing import Route, Router, RouteTable, allowed_methods
 
-__all__ = ["MicroReady"]
+__all__ = ["ExceptionHandler", "Lifespan", "MicroReady"]
 
-logger = logging.getLogger("microready.error")
+error_logger = logging.getLogger("microready.error")
+background_logger = logging.getLogger("microready.background")
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+# RFC 9110 sections 15.2, 15.3.5 and 15.4.5: these statuses never carry content.
+_NO_BODY = frozenset({204, 205, 304}) | frozenset(range(100, 200))
 
 
-class _Route:
-    def __init__(self, path: str, methods: set[str], endpoint: Callable[..., Any]) -> None:
-        self.path = path
-        self.methods = methods
-        self.endpoint = endpoint
-        self.parts = path.strip("/").split("/")
-        hints = get_type_hints(endpoint)
-        self.tasks_params = [n for n, t in hints.items() if t is BackgroundTasks]
-        self.is_async = inspect.iscoroutinefunction(endpoint)
-
-    def match(self, path: str) -> dict[str, str] | None:
-        parts = path.strip("/").split("/")
-        if len(parts) != len(self.parts):
-            return None
-        params: dict[str, str] = {}
-        for template, actual in zip(self.parts, parts, strict=True):
-            if template.startswith("{") and template.endswith("}"):
-                params[template[1:-1]] = actual
-            elif template != actual:
-                return None
-        return params
+def _task_list(background: BackgroundTask[Any] | BackgroundTasks) -> list[BackgroundTask[Any]]:
+    if isinstance(background, BackgroundTasks):
+        return list(background.tasks)
+    return [background]
 
 
-class MicroReady:
-    def __init__(self, *, lifespan: Lifespan | None = None) -> None:
-        self.routes: list[_Route] = []
+def _describe(request: Request) -> str:
+    # The target is client-controlled: repr() keeps a log line on one line.
+    return f"{request.method} {request.raw_target.decode('latin-1')!r}"
+
+
+class MicroReady(Router):
+    """The application: ``app = MicroReady()``; ``@app.get("/")``; ``microready.run(app)``.
+
+    ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
+    default_response_class=JSONResponse, redirect_slashes=True)``
+    """
+
+    _label = "app"
+
+    def __init__(
+        self,
+        *,
+        dependencies: Sequence[Any] | None = None,
+        lifespan: Lifespan | None = None,
+        exception_handlers: Mapping[type[BaseException] | int, ExceptionHandler] | None = None,
+        default_response_class: type[Response] | None = None,
+        redirect_slashes: bool = True,
+        title: str = "MicroReady",
+        description: str = "",
+        version: str = "0.1.0",
+    ) -> None:
+        super().__init__(dependencies=dependencies, default_response_class=default_response_class)
+        self.title = title
+        self.description = description
+        self.version = version
+        self.redirect_slashes = redirect_slashes
         self.state = State()
         self.background = BackgroundRunner()
-        self._lifespan = lifespan
+        self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {
+            HTTPException: http_exception_handler,
+            RequestValidationError: request_validation_exception_handler,
+        }
+        self._handler_cache: dict[type[BaseException], tuple[ExceptionHandler | None, bool]] = {}
+        for key, handler in (exception_handlers or {}).items():
+            self.add_exception_handler(key, handler)
+        self._lifespan = self._checked_lifespan(lifespan)
+        self._lifespan_state: dict[str, Any] | None = None
+        self._table = RouteTable(())
+        self._table_version = -1
 
-    def api_route(self, path: str, *, methods: list[str]) -> Callable[[Handler], Handler]:
-        def register(endpoint: Handler) -> Handler:
-            self.routes.append(_Route(path, {m.upper() for m in methods}, endpoint))
-            return endpoint
+    @property
+    def router(self) -> Router:
+        """The app itself (FastAPI code reads ``app.router.routes``)."""
+        return self
+
+    # -- configuration -------------------------------------------------------------
+
+    def add_exception_handler(self, key: type[BaseException] | int,
+                              handler: ExceptionHandler) -> None:
+        """Answer exceptions of class ``key`` (or HTTPExceptions with status ``key``)."""
+        if not (isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))):
+            raise TypeError(
+                f"exception_handler() takes an exception class or a status code, not {key!r}:\n"
+                f"    right: @app.exception_handler(ValueError) or @app.exception_handler(404)"
+            )
+        if not callable(handler):
+            raise TypeError(
+                f"the handler for {key!r} must be a function (request, exc) -> Response"
+            )
+        self.exception_handlers[key] = handler
+        self._handler_cache.clear()
+
+    def exception_handler(
+        self, key: type[BaseException] | int
+    ) -> Callable[[HandlerT], HandlerT]:
+        """``@app.exception_handler(UnicornException)`` over ``async def h(request, exc)``."""
+        if inspect.isfunction(key):
+            raise TypeError(
+                "exception_handler needs the exception class:\n"
+                "    wrong: @app.exception_handler\n"
+                "    right: @app.exception_handler(UnicornException)"
+            )
+
+        def register(handler: HandlerT) -> HandlerT:
+            self.add_exception_handler(key, handler)
+            return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[Handler], Handler]:
-        return self.api_route(path, methods=["GET"])
+    @staticmethod
+    def _checked_lifespan(lifespan: Any) -> Lifespan | None:
+        if lifespan is None:
+            return None
+        if not callable(lifespan):
+            raise TypeError(
+                f"lifespan must be a function that takes the app, not {type(lifespan).__name__}:\n"
+                f"    right: @asynccontextmanager\n"
+                f"           async def lifespan(app): ...; yield; ...\n"
+                f"           app = MicroReady(lifespan=lifespan)"
+            )
+        if inspect.isasyncgenfunction(lifespan):  # forgot @asynccontextmanager: forgive it
+            wrapped: Lifespan = asynccontextmanager(lifespan)
+            return wrapped
+        checked: Lifespan = lifespan
+        return checked
 
-    def post(self, path: str) -> Callable[[Handler], Handler]:
-        return self.api_route(path, methods=["POST"])
-
-    def put(self, path: str) -> Callable[[Handler], Handler]:
-        return self.api_route(path, methods=["PUT"])
-
-    def patch(self, path: str) -> Callable[[Handler], Handler]:
-        return self.api_route(path, methods=["PATCH"])
-
-    def delete(self, path: str) -> Callable[[Handler], Handler]:
-        return self.api_route(path, methods=["DELETE"])
-
-    @asynccontextmanager
-    async def _no_lifespan(self) -> AsyncIterator[None]:
-        yield
+    # -- lifespan --------------------------------------------------------------------
 
     def lifespan_context(self) -> AbstractAsyncContextManager[None]:
+        """Startup before the block, shutdown after it; the server runs it around serving."""
+        return self._run_lifespan()
+
+    @asynccontextmanager
+    async def _run_lifespan(self) -> AsyncIterator[None]:
+        self._route_table()  # build it now, not during the first request
         if self._lifespan is None:
-            return self._no_lifespan()
-        return self._lifespan(self)
+            yield
+            return
+        manager = self._lifespan(self)
+        if not isinstance(manager, AbstractAsyncContextManager) and not hasattr(
+            manager, "__aenter__"
+        ):
+            raise TypeError(
+                f"lifespan(app) returned {type(manager).__name__}, not an async context manager; "
+                "decorate it with @contextlib.asynccontextmanager and make it an async def "
+                "that yields once"
+            )
+        async with manager as value:
+            if value is not None:
+                if not isinstance(value, Mapping):
+                    raise TypeError(
+                        "the lifespan may yield a dict of state for request.state, or nothing; "
+                        f"it yielded {type(value).__name__}"
+                    )
+                self._lifespan_state = dict(value)
+            try:
+                yield
+            finally:
+                self._lifespan_state = None
+
+    # -- serving ---------------------------------------------------------------------
+
+    def _route_table(self) -> RouteTable:
+        if self._table_version != self.revision:
+            self._table = RouteTable(self.routes)
+            self._table_version = self.revision
+        return self._table
 
     async def handle(self, request: Request) -> Reply:
-        method = "GET" if request.method == "HEAD" else request.method
-        for route in self.routes:
-            params = route.match(request.url.path)
-            if params is None or method not in route.methods:
-                continue
-            tasks = BackgroundTasks()
-            kwargs: dict[str, Any] = dict(params)
-            for name in route.tasks_params:
-                kwargs[name] = tasks
-            try:
-                if route.is_async:
-                    result = await route.endpoint(**kwargs)
+        """Answer one request; see the module docstring. Never raises an ``Exception``."""
+        if request.app is None:
+            request.app = self
+        if self._lifespan_state:
+            request.scope["state"] = self._lifespan_state
+        table = self._table if self._table_version == self.revision else self._route_table()
+        route, params, other_methods = table.find(request.method, request.url.path)
+        if route is None:
+            return await self._no_route(request, other_methods)
+        if params:
+            request.path_params = params
+        plan = route.plan
+        root = plan.root
+        state: RequestState | None = None
+        try:
+            mode = plan.mode
+            if mode is Mode.NO_PARAMS:
+                if root.kind is Kind.ASYNC:
+                    result = await root.call()
                 else:
-                    result = await anyio.to_thread.run_sync(lambda: route.endpoint(**kwargs))
-            except Exception as exc:
-                logger.exception("Exception in handler for %s", request)
-                return Reply(PlainTextResponse("Internal Server Error", 500), error=exc)
-            response = result if isinstance(result, Response) else JSONResponse(result)
-            return Reply(response, tasks.tasks)
-        return Reply(JSONResponse({"detail": "Not Found"}, status_code=404))
+                    result = await anyio.to_thread.run_sync(root.call)
+            elif mode is Mode.SIMPLE:
+                kwargs: dict[str, Any] = {}
+                errors: list[dict[str, Any]] = []
+                read_params(root, request, kwargs, errors)
+                if errors:
+                    raise RequestValidationError(errors)
+                for name in root.request_names:
+                    kwargs[name] = request
+                result = await call_plan(root, kwargs, None)
+            else:
+                state = RequestState(request, route.status_code)
+                if plan.reads_body:
+                    await load_body(state)
+                solved = await solve(root, state)
+                if solved is None:
+                    raise RequestValidationError(state.errors, body=state.body)
+                result = await call_plan(root, solved, state)
+            response = self._response(route, result, state)
+        except Exception as exc:
+            return await self._failed(request, exc, state)
+        except BaseException as exc:  # cancelled: still close the yield dependencies
+            if state is not None and state.stack is not None:
+                with anyio.CancelScope(shield=True):
+                    await close_failed(state.stack, exc)
+            raise
+        background = response.background
+        if state is None:
+            if background is None:
+                return Reply(response)
+            return Reply(response, _task_list(background))
+        injected = state.tasks
+        tasks = list(injected.tasks) if injected is not None else []
+        if background is not None and background is not injected:
+            tasks.extend(_task_list(background))
+        stack = state.stack
+        return Reply(response, tasks, stack.aclose if stack is not None else None)
+
+    @staticmethod
+    def _response(route: Route, result: Any, state: RequestState | None) -> Response:
+        if isinstance(result, Response):
+            return result
+        status = route.status_code
+        sub = state.response if state is not None else None
+        if sub is not None:
+            status = sub.status_code
+        if status is not None and status in _NO_BODY:
+            response = Response(status_code=status)
+        elif route.response_class is JSONResponse:
+            response = JSONResponse(result, status if status is not None else 200)
+        elif status is None:
+            response = route.response_class(result)
+        else:
+            response = route.response_class(result, status_code=status)
+        if sub is not None:
+            response.raw_headers.extend(sub.raw_headers)
+        return response
+
+    async def _no_route(self, request: Request, other_methods: tuple[Route, ...]) -> Reply:
+        if other_methods:
+            exc = HTTPException(405, headers={"Allow": allowed_methods(other_methods)})
+        else:
+            path = request.url.path
+            if self.redirect_slashes and path != "/":
+                other = path[:-1] if path.endswith("/") else path + "/"
+                if self._route_table().matches_any(other):
+                    raw_path, question, query = request.raw_target.partition(b"?")
+                    raw_path = raw_path[:-1] if raw_path.endswith(b"/") else raw_path + b"/"
+                    location = (raw_path + question + query).decode("latin-1")
+                    return Reply(RedirectResponse(location))
+            exc = HTTPException(404)
+        response, error = await self._answer(request, exc)
+        return Reply(response, error=error)
+
+    async def _failed(self, request: Request, exc: Exception, state: RequestState | None) -> Reply:
+        if state is not None:
+            if state.tasks is not None and state.tasks.tasks and background_logger.isEnabledFor(
+                logging.DEBUG
+            ):
+                background_logger.debug(
+                    "discarding %d background task(s) (%s) queued by %s: the request failed "
+                    "with %s", len(state.tasks.tasks), ", ".join(t.name for t in state.tasks),
+                    _describe(request), type(exc).__name__,
+                )
+            if state.stack is not None:
+                outcome = await close_failed(state.stack, exc)
+                if outcome is not None and outcome is not exc:
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    exc = outcome  # e.g. a dependency turned it into an HTTPException
+        response, error = await self._answer(request, exc)
+        background = response.background
+        return Reply(response, _task_list(background) if background is not None else [],
+                     None, error)
+
+    def _handler_for(self, exc: BaseException) -> tuple[ExceptionHandler | None, bool]:
+        """The handler for ``exc`` and whether it is the catch-all (``Exception``/500) one."""
+        handlers = self.exception_handlers
+        if isinstance(exc, HTTPException) and exc.status_code in handlers:
+            return handlers[exc.status_code], False
+        kind = type(exc)
+        cached = self._handler_cache.get(kind)
+        if cached is not None:
+            return cached
+        found: tuple[ExceptionHandler | None, bool] = (None, False)
+        for klass in kind.__mro__:
+            if klass in handlers:
+                found = (handlers[klass], klass in (Exception, BaseException))
+                break
+        else:
+            if 500 in handlers:
+                found = (handlers[500], True)
+        self._handler_cache[kind] = found
+        return found
+
+    async def _answer(self, request: Request,
+                      exc: Exception) -> tuple[Response, BaseException | None]:
+        """The response for ``exc``, and the error to report (None when it was handled)."""
+        handler, catch_all = self._handler_for(exc)
+        if handler is None:
+            if isinstance(exc, ClientDisconnect):  # nobody is listening; not our bug
+                error_logger.debug("client disconnected during %s", _describe(request))
+                return PlainTextResponse("Client Disconnected", 400), None
+            error_logger.error("Exception in handler for %s", _describe(request), exc_info=exc)
+            return PlainTextResponse("Internal Server Error", 500), exc
+        try:
+            if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+                getattr(handler, "__call__", None)  # noqa: B004
+            ):
+                response = await handler(request, exc)  # type: ignore[misc]
+            else:
+                response = await anyio.to_thread.run_sync(handler, request, exc)
+            if not isinstance(response, Response):
+                name = getattr(handler, "__name__", repr(handler))
+                raise TypeError(
+                    f"exception handler {name} returned {type(response).__name__}, not a "
+                    f"Response; return e.g. JSONResponse(status_code=418, content={{...}})"
+                )
+        except Exception as handler_error:
+            error_logger.error(
+                "the exception handler for %s failed while answering %s",
+                type(exc).__name__, _describe(request), exc_info=handler_error,
+            )
+            return PlainTextResponse("Internal Server Error", 500), handler_error
+        if catch_all:
+            # Starlette's rule: the catch-all handler shapes the 500, but the error
+            # is still logged and re-raised by the test client.
+            error_logger.error("Exception in handler for %s", _describe(request), exc_info=exc)
+            return response, exc
+        return response, None

@@ -1,12 +1,12 @@
-"""Exceptions a handler raises to answer with an error."""
+"""Exceptions a handler raises to answer with an error, and the validation error."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPException"]
+__all__ = ["HTTPException", "RequestValidationError"]
 
 
 class HTTPException(Exception):
@@ -36,3 +36,32 @@ class HTTPException(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class RequestValidationError(Exception):
+    """The request's parameters or body did not convert; answered with 422 by default.
+
+    ``errors()`` lists every failing parameter, in FastAPI's (pydantic v2's)
+    shape: ``{"type", "loc", "msg", "input"}`` and, for some types, ``"ctx"``.
+    ``body`` is the request body as it was parsed (None when there was none).
+    Override the answer with ``@app.exception_handler(RequestValidationError)``.
+    """
+
+    def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = errors
+        self.body = body
+
+    def errors(self) -> Sequence[Any]:
+        return self._errors
+
+    def __str__(self) -> str:
+        count = len(self._errors)
+        lines = [f"{count} validation error{'' if count == 1 else 's'}:"]
+        for error in self._errors:
+            if isinstance(error, Mapping):
+                loc = " -> ".join(str(part) for part in error.get("loc", ()))
+                lines.append(f"  {loc}\n    {error.get('msg')} (type={error.get('type')})")
+            else:
+                lines.append(f"  {error!r}")
+        return "\n".join(lines)

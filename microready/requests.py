@@ -109,8 +109,10 @@ class Request:
 
     @property
     def state(self) -> State:
+        """Per-request attributes; starts with a copy of what the lifespan yielded."""
         if self._state is None:
-            self._state = State()
+            initial = self.scope.get("state")
+            self._state = State(dict(initial) if initial else None)
         return self._state
 
     async def stream(self) -> AsyncIterator[bytes]:

@@ -143,9 +143,22 @@ class HTMLResponse(Response):
     media_type = "text/html"
 
 
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _dataclass_dict(value: Any) -> dict[str, Any]:
+    # Shallow, unlike dataclasses.asdict (which deep-copies every value): the
+    # encoder calls back here for nested dataclasses anyway.
+    kind = type(value)
+    names = _DATACLASS_FIELDS.get(kind)
+    if names is None:
+        names = _DATACLASS_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: getattr(value, name) for name in names}
+
+
 def _json_default(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return _dataclass_dict(value)
     dump = getattr(value, "model_dump", None)  # pydantic v2, when the app uses it
     if callable(dump):
         return dump(mode="json")
@@ -162,11 +175,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+# One encoder for every response: json.dumps() with options builds a new one per call.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
+)
+
+
 def json_bytes(content: Any) -> bytes:
     """Encode ``content`` as compact UTF-8 JSON, the way FastAPI sends it."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
-    ).encode("utf-8")
+    return _ENCODER.encode(content).encode("utf-8")
 
 
 class JSONResponse(Response):

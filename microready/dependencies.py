@@ -1,0 +1,269 @@
+"""Solve a plan for one request: read parameters, call dependencies, collect errors.
+
+``solve(plan, state)`` walks the plan ``_signature`` built at registration:
+dependencies first (each solved the same way, to any depth), then the
+callable's own path, query, header, cookie and body parameters. It gathers
+*every* conversion error before giving up, so a 422 lists them all. As in
+FastAPI, a dependency whose own parameters failed is not called, the others
+are.
+
+Per request, ``RequestState`` holds:
+
+* the dependency cache: a dependency used twice runs once, unless
+  ``use_cache=False``;
+* the one ``BackgroundTasks`` and the one ``Response`` that every parameter
+  asking for them receives;
+* the ``AsyncExitStack`` of ``yield`` dependencies. Sync ones enter and exit
+  in a worker thread. On success the app hands the stack's teardown to the
+  server, which runs it after the response and its background tasks; when the
+  request fails, the app closes it at once with the exception thrown in, so
+  ``except`` blocks in dependencies can turn it into an ``HTTPException``
+  (FastAPI's behaviour).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from contextlib import AbstractContextManager, AsyncExitStack
+from typing import Any
+
+import anyio.to_thread
+
+from ._convert import ConversionError, ErrorDict, missing_error, relocate
+from ._signature import CallPlan, Kind, ParamPlan
+from .background import BackgroundTasks
+from .exceptions import HTTPException, RequestValidationError
+from .requests import Request
+from .responses import Response
+
+__all__ = [
+    "RequestState",
+    "call_plan",
+    "close_failed",
+    "load_body",
+    "read_params",
+    "solve",
+]
+
+_MISSING: Any = object()
+_FAILED: Any = object()  # cached for a dependency whose parameters did not convert
+
+
+class RequestState:
+    """Everything one request's dependency solving shares."""
+
+    __slots__ = ("request", "status_code", "cache", "errors", "tasks", "response", "stack", "body")
+
+    def __init__(self, request: Request, status_code: int | None = None) -> None:
+        self.request = request
+        self.status_code = status_code  # the route's, the Response parameter's default
+        self.cache: dict[Any, Any] = {}
+        self.errors: list[ErrorDict] = []
+        self.tasks: BackgroundTasks | None = None
+        self.response: Response | None = None
+        self.stack: AsyncExitStack | None = None
+        self.body: Any = None
+
+    def background_tasks(self) -> BackgroundTasks:
+        if self.tasks is None:
+            self.tasks = BackgroundTasks()
+        return self.tasks
+
+    def sub_response(self) -> Response:
+        """The ``Response`` parameters receive, to set headers, cookies or the status."""
+        if self.response is None:
+            response = Response(status_code=self.status_code or 200)
+            del response.headers["content-length"]
+            self.response = response
+        return self.response
+
+
+def _store(param: ParamPlan, raw: Any, kwargs: dict[str, Any], errors: list[ErrorDict]) -> None:
+    if raw is None:
+        if param.required:
+            errors.append(missing_error(param.loc))
+        else:
+            kwargs[param.name] = param.default_value()
+        return
+    convert = param.convert
+    if convert is None:
+        kwargs[param.name] = raw
+        return
+    try:
+        kwargs[param.name] = convert(raw)
+    except ConversionError as exc:
+        errors.extend(relocate(exc.errors, param.loc))
+
+
+def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
+                errors: list[ErrorDict]) -> None:
+    """Fill ``kwargs`` from the path, query string, headers and cookies."""
+    if plan.path:
+        path_params = request.path_params
+        for param in plan.path:
+            _store(param, path_params.get(param.key), kwargs, errors)
+    if plan.query:
+        query = request.query_params
+        for param in plan.query:
+            if param.many:
+                _store(param, query.getlist(param.key) or None, kwargs, errors)
+            else:
+                _store(param, query.get(param.key), kwargs, errors)
+    if plan.header:
+        raw_headers = request.raw_headers
+        for param in plan.header:
+            wanted = param.raw_key
+            if param.many:
+                values = [v.decode("latin-1") for n, v in raw_headers if n == wanted]
+                _store(param, values or None, kwargs, errors)
+                continue
+            found: str | None = None
+            for header_name, value in raw_headers:
+                if header_name == wanted:
+                    found = value.decode("latin-1")
+                    break
+            _store(param, found, kwargs, errors)
+    if plan.cookie:
+        cookies = request.cookies
+        for param in plan.cookie:
+            _store(param, cookies.get(param.key), kwargs, errors)
+
+
+def _read_body_params(plan: CallPlan, body: Any, kwargs: dict[str, Any],
+                      errors: list[ErrorDict]) -> None:
+    for param in plan.body:
+        value = body
+        if param.embed:
+            # A body that is not an object has none of the keys: each is missing.
+            value = body.get(param.key) if isinstance(body, dict) else None
+        # FastAPI treats an explicit null like an absent value.
+        _store(param, value, kwargs, errors)
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # FastAPI reads a body without a Content-Type as JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    main, _, sub = media.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+async def load_body(state: RequestState) -> None:
+    """Read and parse the body once, for every body parameter of the request.
+
+    Malformed JSON answers 422 ``json_invalid`` at once, as FastAPI does.
+    """
+    request = state.request
+    raw = await request.body()
+    if not raw:
+        state.body = None
+        return
+    content_type = None
+    for name, value in request.raw_headers:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+            break
+    if not _is_json(content_type):
+        state.body = raw.decode("utf-8", errors="replace")
+        return
+    try:
+        state.body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError(
+            [{
+                "type": "json_invalid",
+                "loc": ("body", exc.pos),
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": exc.msg},
+            }],
+            body=exc.doc,
+        ) from None
+    except ValueError:  # not UTF-8/16/32 at all
+        raise HTTPException(400, "There was an error parsing the body") from None
+
+
+async def call_plan(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None) -> Any:
+    """Call ``plan.call`` the way its kind needs; enter generators on the request's stack."""
+    kind = plan.kind
+    if kind is Kind.ASYNC:
+        return await plan.call(**kwargs)
+    if kind is Kind.SYNC:
+        if kwargs:
+            return await anyio.to_thread.run_sync(functools.partial(plan.call, **kwargs))
+        return await anyio.to_thread.run_sync(plan.call)
+    assert state is not None and plan.context is not None  # generators are dependencies
+    if state.stack is None:
+        state.stack = AsyncExitStack()
+    if kind is Kind.ASYNC_GEN:
+        return await state.stack.enter_async_context(plan.context(**kwargs))
+    manager: AbstractContextManager[Any] = plan.context(**kwargs)
+    value = await anyio.to_thread.run_sync(manager.__enter__)
+    state.stack.push_async_exit(functools.partial(_exit_in_thread, manager))
+    return value
+
+
+async def _exit_in_thread(manager: AbstractContextManager[Any], exc_type: Any, exc: Any,
+                          traceback: Any) -> bool:
+    result = await anyio.to_thread.run_sync(manager.__exit__, exc_type, exc, traceback)
+    return bool(result)
+
+
+async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
+    """The keyword arguments for ``plan.call``, or None if anything below it failed.
+
+    Failures are appended to ``state.errors``; solving goes on, so that every
+    failing parameter of the request is reported together.
+    """
+    errors = state.errors
+    before = len(errors)
+    failed = False
+    kwargs: dict[str, Any] = {}
+    cache = state.cache
+    for dependency in plan.dependencies:
+        call = dependency.call
+        value = cache.get(call, _MISSING) if dependency.use_cache else _MISSING
+        if value is _MISSING:
+            sub_kwargs = await solve(dependency.plan, state)
+            if sub_kwargs is None:
+                cache.setdefault(call, _FAILED)
+                failed = True
+                continue
+            value = await call_plan(dependency.plan, sub_kwargs, state)
+            cache.setdefault(call, value)
+        elif value is _FAILED:
+            failed = True
+            continue
+        if dependency.name is not None:
+            kwargs[dependency.name] = value
+    read_params(plan, state.request, kwargs, errors)
+    if plan.body:
+        _read_body_params(plan, state.body, kwargs, errors)
+    for name in plan.request_names:
+        kwargs[name] = state.request
+    if plan.tasks_names:
+        tasks = state.background_tasks()
+        for name in plan.tasks_names:
+            kwargs[name] = tasks
+    if plan.response_names:
+        response = state.sub_response()
+        for name in plan.response_names:
+            kwargs[name] = response
+    if failed or len(errors) != before:
+        return None
+    return kwargs
+
+
+async def close_failed(stack: AsyncExitStack, exc: BaseException) -> BaseException | None:
+    """Throw ``exc`` into the ``yield`` dependencies and close them, innermost first.
+
+    Returns the exception that comes out: ``exc`` itself, another one a
+    dependency raised instead (say, an ``HTTPException``), or None if they
+    swallowed it.
+    """
+    try:
+        suppressed = await stack.__aexit__(type(exc), exc, exc.__traceback__)
+    except BaseException as raised:  # a teardown raised: that is the request's error now
+        return raised
+    return None if suppressed else exc

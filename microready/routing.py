@@ -1,0 +1,527 @@
+"""Routes, routers and the table that finds a request's route.
+
+A path template is parsed once into a regular expression (``/items/{item_id}``,
+``/files/{file_path:path}``, ``/users/{user_id:int}``). A route whose path has no
+parameter is *static*. The ``RouteTable`` built from an app's routes finds a
+static path with one dict lookup, and only scans the dynamic routes for other
+paths. The answer is the one FastAPI (Starlette) gives for the same routes:
+
+* routes are tried in registration order; the first whose path *and* method
+  match wins. For each static path the table precomputes, at build time, the
+  ordered list of every route that matches it (dynamic ones included), so the
+  lookup stays a dict access and the order rule still holds;
+* a path that matches with the wrong method answers 405 with an ``Allow``
+  header listing the methods the path supports (RFC 9110 section 15.5.6);
+* ``HEAD`` is served by ``GET`` routes (RFC 9110 section 9.3.2: the same
+  headers as GET, without content; the connection drops the body);
+* no match at all answers 404, or a 307 redirect when the same path with or
+  without a trailing slash exists (FastAPI's ``redirect_slashes``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+
+from ._signature import EndpointPlan, plan_endpoint
+from .params import Dependency
+from .responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["PathTemplate", "Route", "RouteOptions", "RouteTable", "Router"]
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+# -- path templates ------------------------------------------------------------------
+
+# name: (regex, conversion of the matched text). The same set as Starlette's.
+_CONVERTORS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
+    "str": (r"[^/]+", None),
+    "path": (r".*", None),
+    "int": (r"[0-9]+", int),
+    "float": (r"[0-9]+(?:\.[0-9]+)?", float),
+    "uuid": (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+             uuid.UUID),
+}
+_PARAM = re.compile(r"\{([^{}]*)\}")
+
+
+class PathTemplate:
+    """A parsed route path: ``/items/{item_id}`` -> a regex and the parameter names."""
+
+    __slots__ = ("path", "names", "regex", "conversions", "prefix", "is_static")
+
+    def __init__(self, path: str) -> None:
+        if not isinstance(path, str):
+            raise TypeError(f"a route path is a str such as '/items/{{item_id}}', not {path!r}")
+        if not path.startswith("/"):
+            raise ValueError(
+                f"route path {path!r} must start with '/':\n"
+                f"    wrong: @app.get({path!r})\n"
+                f"    right: @app.get({'/' + path!r})"
+            )
+        self.path = path
+        names: list[str] = []
+        conversions: dict[str, Callable[[str], Any]] = {}
+        pattern: list[str] = []
+        position = 0
+        for match in _PARAM.finditer(path):
+            pattern.append(self._literal(path[position:match.start()]))
+            name, _, convertor = match.group(1).partition(":")
+            name = name.strip()
+            convertor = convertor.strip() or "str"
+            if not name.isidentifier():
+                raise ValueError(
+                    f"route path {path!r}: {{{match.group(1)}}} is not a valid parameter; "
+                    "a parameter is a Python name, e.g. /items/{item_id} or /files/{file_path:path}"
+                )
+            if convertor not in _CONVERTORS:
+                raise ValueError(
+                    f"route path {path!r}: unknown convertor {convertor!r} in "
+                    f"{{{match.group(1)}}}; "
+                    f"use one of {', '.join(_CONVERTORS)}, e.g. {{{name}:int}}"
+                )
+            if name in names:
+                raise ValueError(f"route path {path!r} uses the parameter {{{name}}} twice")
+            names.append(name)
+            regex, conversion = _CONVERTORS[convertor]
+            pattern.append(f"(?P<{name}>{regex})")
+            if conversion is not None:
+                conversions[name] = conversion
+            position = match.end()
+        pattern.append(self._literal(path[position:]))
+        self.names = tuple(names)
+        self.is_static = not names
+        self.regex = re.compile("".join(pattern))
+        self.conversions = conversions
+        # Text every match starts with: a cheap test before the regex.
+        self.prefix = path.split("{", 1)[0]
+
+    def _literal(self, text: str) -> str:
+        if "{" in text or "}" in text:
+            raise ValueError(
+                f"route path {self.path!r} has an unbalanced brace; parameters look like "
+                "{item_id}"
+            )
+        return re.escape(text)
+
+    def match(self, path: str) -> dict[str, Any] | None:
+        """The parameters if ``path`` matches this template, else None."""
+        if not path.startswith(self.prefix):
+            return None
+        found = self.regex.fullmatch(path)
+        if found is None:
+            return None
+        params: dict[str, Any] = found.groupdict()
+        for name, conversion in self.conversions.items():
+            params[name] = conversion(params[name])
+        return params
+
+    def __repr__(self) -> str:
+        return f"PathTemplate({self.path!r})"
+
+
+# -- routes --------------------------------------------------------------------------
+
+
+class RouteOptions(TypedDict, total=False):
+    """Options every route decorator takes besides ``status_code`` and friends.
+
+    These only describe the route (FastAPI uses them for OpenAPI, which
+    microready does not generate); they are kept on ``Route.metadata``.
+    """
+
+    tags: list[Any] | None
+    summary: str | None
+    description: str | None
+    response_description: str
+    responses: dict[Any, Any] | None
+    deprecated: bool | None
+    operation_id: str | None
+    include_in_schema: bool
+
+
+def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple[Dependency, ...]:
+    if dependencies is None:
+        return ()
+    if isinstance(dependencies, Dependency) or not isinstance(dependencies, Sequence):
+        raise TypeError(
+            f"{where}: dependencies= takes a list:\n"
+            f"    right: dependencies=[Depends(verify_token)]"
+        )
+    checked: list[Dependency] = []
+    for item in dependencies:
+        if not isinstance(item, Dependency):
+            name = getattr(item, "__name__", None) or repr(item)
+            raise TypeError(
+                f"{where}: each item of dependencies= must be wrapped in Depends():\n"
+                f"    wrong: dependencies=[{name}]\n"
+                f"    right: dependencies=[Depends({name})]"
+            )
+        if item.dependency is None:
+            raise TypeError(
+                f"{where}: Depends() in dependencies= needs the function to call, "
+                "e.g. dependencies=[Depends(verify_token)]"
+            )
+        checked.append(item)
+    return tuple(checked)
+
+
+class Route:
+    """One path operation: a path, its methods, the endpoint and its plan."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        status_code: int | None = None,
+        response_class: type[Response] | None = None,
+        dependencies: Sequence[Dependency] = (),
+        name: str | None = None,
+        metadata: RouteOptions | None = None,
+    ) -> None:
+        if not callable(endpoint):
+            raise TypeError(
+                f"route {path!r}: the endpoint must be a function, got {type(endpoint).__name__}"
+            )
+        if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+            fname = getattr(endpoint, "__name__", "endpoint")
+            raise TypeError(
+                f"route {path!r}: {fname} is a generator function; to stream a response, "
+                f"return StreamingResponse({fname}_chunks()) from a plain def or async def"
+            )
+        if isinstance(methods, str):
+            raise TypeError(
+                f"route {path!r}: methods= takes a list:\n"
+                f"    wrong: methods={methods!r}\n"
+                f"    right: methods=[{methods!r}]"
+            )
+        if status_code is not None and not (
+            isinstance(status_code, int) and 100 <= status_code <= 599
+        ):
+            raise ValueError(f"route {path!r}: status_code must be an int from 100 to 599")
+        if response_class is not None and not (
+            isinstance(response_class, type) and issubclass(response_class, Response)
+        ):
+            raise TypeError(
+                f"route {path!r}: response_class must be a Response class such as "
+                f"HTMLResponse, not {response_class!r}"
+            )
+        self.path = path
+        self.template = PathTemplate(path)
+        self.endpoint = endpoint
+        self.name = name if name is not None else getattr(endpoint, "__name__", repr(endpoint))
+        ordered = [m.upper() for m in (methods or ["GET"])]
+        if "GET" in ordered and "HEAD" not in ordered:
+            ordered.append("HEAD")
+        self.methods: tuple[str, ...] = tuple(dict.fromkeys(ordered))
+        self.method_set = frozenset(self.methods)
+        self.status_code = status_code
+        self.response_class: type[Response] = response_class or JSONResponse
+        self.response_class_explicit = response_class is not None
+        self.dependencies = tuple(dependencies)
+        self.metadata: RouteOptions = metadata or {}
+        where = f"{'/'.join(m for m in self.methods if m != 'HEAD') or 'HEAD'} {path}"
+        self.plan: EndpointPlan = plan_endpoint(
+            endpoint, frozenset(self.template.names), self.dependencies, where
+        )
+
+    def copy_with(self, *, prefix: str, dependencies: Sequence[Dependency],
+                  default_response_class: type[Response] | None,
+                  metadata: RouteOptions) -> Route:
+        """This route as mounted under ``prefix`` with extra leading dependencies."""
+        response_class = self.response_class if self.response_class_explicit else (
+            default_response_class
+        )
+        merged: RouteOptions = {**metadata, **self.metadata}
+        if metadata.get("tags") or self.metadata.get("tags"):
+            merged["tags"] = [*(metadata.get("tags") or []), *(self.metadata.get("tags") or [])]
+        return Route(
+            prefix + self.path,
+            self.endpoint,
+            methods=[m for m in self.methods if m != "HEAD" or "GET" not in self.methods],
+            status_code=self.status_code,
+            response_class=response_class,
+            dependencies=(*dependencies, *self.dependencies),
+            name=self.name,
+            metadata=merged,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Route {', '.join(self.methods)} {self.path} -> {self.name}>"
+
+
+# -- routers -------------------------------------------------------------------------
+
+
+def _check_prefix(prefix: str, where: str) -> str:
+    if not isinstance(prefix, str):
+        raise TypeError(f"{where}: prefix must be a str such as '/items'")
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        right = "/" + prefix.strip("/")
+        raise ValueError(
+            f"{where}: a prefix starts with '/' and does not end with one:\n"
+            f"    wrong: prefix={prefix!r}\n"
+            f"    right: prefix={right!r}"
+        )
+    return prefix
+
+
+class Router:
+    """A group of routes with a common prefix and dependencies (FastAPI's ``APIRouter``).
+
+    ``router = Router(prefix="/items", dependencies=[Depends(verify_token)])``;
+    decorate endpoints with ``@router.get("/{item_id}")``; mount it with
+    ``app.include_router(router)``.
+    """
+
+    _label = "router"  # how error messages name this object
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] | None = None,
+        tags: list[Any] | None = None,
+        responses: dict[Any, Any] | None = None,
+    ) -> None:
+        self.prefix = _check_prefix(prefix, "Router()")
+        self.dependencies = _check_dependencies(dependencies, "Router()")
+        self.default_response_class = default_response_class
+        self.tags = list(tags or [])
+        self.responses = dict(responses or {})
+        self.routes: list[Route] = []
+        self.revision = 0  # bumped on every change, so an app knows to rebuild its table
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        status_code: int | None = None,
+        response_class: type[Response] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> Route:
+        """Register ``endpoint`` for ``path`` (what the decorators call)."""
+        if path and not path.startswith("/"):
+            raise ValueError(
+                f"route path {path!r} must start with '/':\n"
+                f"    wrong: @{self._label}.get({path!r})\n"
+                f"    right: @{self._label}.get({'/' + path!r})"
+            )
+        if not path and not self.prefix:
+            raise ValueError("a route path cannot be empty; use '/'")
+        where = f"route {path!r}"
+        metadata: RouteOptions = {**options}
+        if self.tags or options.get("tags"):
+            metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
+        route = Route(
+            self.prefix + path,
+            endpoint,
+            methods=methods,
+            status_code=status_code,
+            response_class=response_class or self.default_response_class,
+            dependencies=(*self.dependencies, *_check_dependencies(dependencies, where)),
+            name=name,
+            metadata=metadata,
+        )
+        route.response_class_explicit = response_class is not None
+        self.routes.append(route)
+        self.revision += 1
+        return route
+
+    def api_route(
+        self,
+        path: str,
+        *,
+        methods: Sequence[str] | None = None,
+        status_code: int | None = None,
+        response_class: type[Response] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> Callable[[Endpoint], Endpoint]:
+        """``@router.api_route("/items", methods=["GET", "POST"])``"""
+        if callable(path):
+            raise TypeError(
+                "the route decorator needs a path:\n"
+                "    wrong: @app.get\n"
+                "    right: @app.get(\"/items\")"
+            )
+
+        def register(endpoint: Endpoint) -> Endpoint:
+            self.add_api_route(
+                path, endpoint, methods=methods, status_code=status_code,
+                response_class=response_class, dependencies=dependencies, name=name, **options,
+            )
+            return endpoint
+
+        return register
+
+    def get(self, path: str, *, status_code: int | None = None,
+            response_class: type[Response] | None = None,
+            dependencies: Sequence[Any] | None = None, name: str | None = None,
+            **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["GET"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def post(self, path: str, *, status_code: int | None = None,
+             response_class: type[Response] | None = None,
+             dependencies: Sequence[Any] | None = None, name: str | None = None,
+             **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["POST"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def put(self, path: str, *, status_code: int | None = None,
+            response_class: type[Response] | None = None,
+            dependencies: Sequence[Any] | None = None, name: str | None = None,
+            **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["PUT"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def patch(self, path: str, *, status_code: int | None = None,
+              response_class: type[Response] | None = None,
+              dependencies: Sequence[Any] | None = None, name: str | None = None,
+              **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["PATCH"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def delete(self, path: str, *, status_code: int | None = None,
+               response_class: type[Response] | None = None,
+               dependencies: Sequence[Any] | None = None, name: str | None = None,
+               **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["DELETE"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def head(self, path: str, *, status_code: int | None = None,
+             response_class: type[Response] | None = None,
+             dependencies: Sequence[Any] | None = None, name: str | None = None,
+             **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["HEAD"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def options(self, path: str, *, status_code: int | None = None,
+                response_class: type[Response] | None = None,
+                dependencies: Sequence[Any] | None = None, name: str | None = None,
+                **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["OPTIONS"], status_code=status_code,
+                              response_class=response_class, dependencies=dependencies,
+                              name=name, **options)
+
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] | None = None,
+        tags: list[Any] | None = None,
+        responses: dict[Any, Any] | None = None,
+    ) -> None:
+        """Mount ``router``'s routes here, under ``prefix`` and after ``dependencies``.
+
+        The routes are copied as they are now, as FastAPI does: routes added to
+        ``router`` later are not seen.
+        """
+        if not isinstance(router, Router):
+            raise TypeError(
+                f"include_router() takes a Router, not {type(router).__name__}:\n"
+                f"    right: app.include_router(items.router)"
+            )
+        if router is self:
+            raise ValueError("a router cannot include itself")
+        where = "include_router()"
+        prefix = _check_prefix(prefix, where)
+        extra = (*self.dependencies, *_check_dependencies(dependencies, where))
+        metadata: RouteOptions = {}
+        if tags:
+            metadata["tags"] = list(tags)
+        default_class = default_response_class or self.default_response_class
+        for route in router.routes:
+            if not (self.prefix + prefix + route.path):
+                raise ValueError(f"{where}: a route mounted with no prefix needs a path, not ''")
+            self.routes.append(route.copy_with(
+                prefix=self.prefix + prefix, dependencies=extra,
+                default_response_class=default_class, metadata=metadata,
+            ))
+        self.revision += 1
+
+
+# -- the lookup table ----------------------------------------------------------------
+
+_NO_PARAMS: dict[str, Any] = {}
+
+
+class RouteTable:
+    """Finds the route for (method, path); see the module docstring for the rules."""
+
+    __slots__ = ("static", "dynamic")
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        dynamic = [r for r in routes if not r.template.is_static]
+        static: dict[str, list[tuple[Route, dict[str, Any]]]] = {}
+        for route in routes:
+            if route.template.is_static and route.path not in static:
+                # Every route that matches this exact path, in registration order.
+                candidates: list[tuple[Route, dict[str, Any]]] = []
+                for other in routes:
+                    if other.template.is_static:
+                        if other.path == route.path:
+                            candidates.append((other, _NO_PARAMS))
+                        continue
+                    params = other.template.match(route.path)
+                    if params is not None:
+                        candidates.append((other, params))
+                static[route.path] = candidates
+        self.static = {path: tuple(c) for path, c in static.items()}
+        self.dynamic = tuple(dynamic)
+
+    def find(
+        self, method: str, path: str
+    ) -> tuple[Route | None, dict[str, Any], tuple[Route, ...]]:
+        """``(route, params, ())`` on a match; ``(None, {}, routes)`` otherwise.
+
+        ``routes`` are the routes whose path matched with another method (405),
+        empty when nothing matched the path (404).
+        """
+        candidates = self.static.get(path)
+        if candidates is not None:
+            for route, params in candidates:
+                if method in route.method_set:
+                    return route, (dict(params) if params else _NO_PARAMS), ()
+            return None, _NO_PARAMS, tuple(route for route, _ in candidates)
+        partial: list[Route] = []
+        for route in self.dynamic:
+            found = route.template.match(path)
+            if found is not None:
+                if method in route.method_set:
+                    return route, found, ()
+                partial.append(route)
+        return None, _NO_PARAMS, tuple(partial)
+
+    def matches_any(self, path: str) -> bool:
+        """Whether any route's path matches (for the trailing-slash redirect)."""
+        return path in self.static or any(r.template.match(path) is not None for r in self.dynamic)
+
+
+def allowed_methods(routes: Sequence[Route]) -> str:
+    """The ``Allow`` header for a 405: every method the path supports, in order."""
+    return ", ".join(dict.fromkeys(m for route in routes for m in route.methods))

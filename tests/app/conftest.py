@@ -1,0 +1,3 @@
+from .helpers import backend
+
+__all__ = ["backend"]
