@@ -187,6 +187,7 @@ class TestClient:
         cookies: Mapping[str, str] | None = None,
         follow_redirects: bool | None = None,
     ) -> TestResponse:
+        _refuse_inside_event_loop()
         body, content_type = _encode_body(json, content, data)
         all_headers = {k.lower(): v for k, v in self.headers.items()}
         all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
@@ -320,6 +321,22 @@ async def _read_response(peer: h11.Connection, stream: _MemoryByteStream, url: s
         raise RuntimeError("the server closed the connection without a response")
     return TestResponse(head.status_code, list(head.headers), b"".join(chunks),
                         head.http_version.decode(), url)
+
+
+def _refuse_inside_event_loop() -> None:
+    # TestClient blocks its thread while its own loop (in a helper thread)
+    # serves the request; inside an async test that would block the test's loop,
+    # and on trio it deadlocks. Say so instead of hanging.
+    try:
+        anyio.get_current_task()
+    except Exception:  # no async library running in this thread: the normal case
+        return
+    raise RuntimeError(
+        "TestClient is synchronous and cannot be used inside an async test or event loop.\n"
+        "    wrong: async def test_x(): TestClient(app).get('/')\n"
+        "    right: def test_x(): TestClient(app).get('/')\n"
+        "or, in an async test, call await app.handle(...) or serve the app for real."
+    )
 
 
 def _encode_body(json: Any, content: bytes | str | None,
