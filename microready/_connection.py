@@ -291,10 +291,10 @@ class ConnectionCore:
         if self._request_line_too_long():
             return self._uri_too_long()
         head, self._head_bytes = self._head_bytes, b""
-        end = head.find(b"\r\n\r\n")
-        if end < 0:
-            blank_line = _END_OF_HEAD.search(head)
-            end = blank_line.start() if blank_line else -1
+        # The earliest blank line, CRLF or bare LF; the body may follow in the
+        # same bytes and contain either form.
+        blank_line = _END_OF_HEAD.search(head)
+        end = blank_line.start() if blank_line else -1
         if end < 0 or end > limits.max_header_size:
             # The head did not fit in the bytes we keep: it is too large.
             return Rejected(431, f"request head is larger than {limits.max_header_size} bytes")
@@ -380,6 +380,7 @@ class ConnectionCore:
         """
         if complete:
             return self._send_complete_response(status_code, headers, body)
+        _check_header_bytes(headers)
         all_headers = list(headers)
         all_headers.append((b"date", self._dates.current()))
         all_headers.append(SERVER_HEADER)
@@ -510,6 +511,13 @@ class ConnectionCore:
             self._phase = _IDLE
             self._deadline = now + self.limits.timeout_keep_alive
         return True
+
+
+def _check_header_bytes(headers: RawHeaders) -> None:
+    for name, value in headers:
+        for part in (name, value):
+            if b"\r" in part or b"\n" in part or b"\0" in part:
+                raise InvalidResponse("a response header contains CR, LF or NUL")
 
 
 _REASONS: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}

@@ -97,10 +97,14 @@ class _BodyAborted(ClientDisconnect):
 def _printable(target: bytes) -> str:
     # The target is attacker-controlled; escape it so a log line stays one line
     # and cannot forge entries (control characters, quotes, non-ASCII).
-    text = target.decode("ascii", "backslashreplace")
-    if text.isprintable() and '"' not in text:
+    # A backslash is escaped too, so an escape in the log always means one.
+    text = target.decode("latin-1")
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return text
-    return "".join(c if c.isprintable() and c != '"' else f"\\x{ord(c):02x}" for c in text)
+    return "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}"
+        for c in text
+    )
 
 
 class HTTPConnection:
@@ -320,7 +324,7 @@ class HTTPConnection:
             await self.stream.send(data)
         except _WRITE_ERRORS:
             self.core.send_failed()
-            self._closed = True
+            await self._close()  # our end must still be closed (and only once)
             return False
         return True
 
@@ -328,28 +332,38 @@ class HTTPConnection:
         """Write the response. Returns its status, or 0 if it could not be sent whole."""
         response = reply.response
         core = self.core
-        if not isinstance(response, StreamingResponse):
-            try:
-                data = core.send_response(response.status_code, response.raw_headers, response.body)
-            except InvalidResponse as exc:
-                # Nothing has been written yet, so the client can still get a 500.
-                error_logger.error("cannot send the app's response to %s: %s", self.client, exc)
-                await self._write(core.send_error(500, "the app's response was invalid"))
-                return 0
-            return response.status_code if await self._write(data) else 0
+        streaming = isinstance(response, StreamingResponse)
         try:
-            head = core.send_response(
-                response.status_code, response.raw_headers, b"", complete=False
+            data = core.send_response(
+                response.status_code,
+                response.raw_headers,
+                b"" if streaming else response.body,
+                complete=not streaming,
             )
-            if not await self._write(head):
-                return 0
-            async for chunk in response.iterate():
-                if not await self._write(core.send_body(chunk)):
-                    return 0
+        except (InvalidResponse, h11.LocalProtocolError) as exc:
+            # Nothing has been written yet, so the client can still get a 500.
+            error_logger.error("cannot send the app's response to %s: %s", self.client, exc)
+            await self._write(core.send_error(500, "the app's response was invalid"))
+            return 0
+        if not await self._write(data):
+            return 0
+        if isinstance(response, StreamingResponse):
+            return await self._stream_body(response)
+        return response.status_code
+
+    async def _stream_body(self, response: StreamingResponse) -> int:
+        core = self.core
+        try:
+            # aclosing: a stream we stop early (client gone, bad length) is
+            # closed now, so the app's generator runs its finally blocks.
+            async with contextlib.aclosing(response.iterate()) as chunks:
+                async for chunk in chunks:
+                    if not await self._write(core.send_body(chunk)):
+                        return 0
             return response.status_code if await self._write(core.end_response()) else 0
         except h11.LocalProtocolError as exc:
-            # The app's response breaks HTTP (say, a body that does not match its
-            # Content-Length). Only this connection pays for it.
+            # The body broke HTTP (say, longer than its Content-Length), and the
+            # head is already out: the only honest answer left is to close.
             error_logger.error(
                 "invalid response to %s: %s; closing the connection", self.client, exc
             )

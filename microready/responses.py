@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Literal
@@ -227,23 +227,42 @@ class StreamingResponse(Response):
     ) -> None:
         self.content = content
         super().__init__(None, status_code, headers, media_type, background)
-        # The length is unknown: let the connection pick chunked encoding.
-        del self.headers["content-length"]
+        if not headers or not any(key.lower() == "content-length" for key in headers):
+            # The length is unknown: the connection picks chunked encoding. (A
+            # Content-Length the app gave is kept, and the body must match it.)
+            del self.headers["content-length"]
 
-    async def iterate(self) -> AsyncIterator[bytes]:
-        """Yield the body's chunks as bytes."""
+    async def iterate(self) -> AsyncGenerator[bytes, None]:
+        """Yield the body's chunks as bytes.
+
+        When the server stops early (the client left, or the body broke its
+        length), closing this generator closes the app's iterator too, so its
+        ``finally`` blocks run now rather than whenever it is collected.
+        """
         content = self.content
         if isinstance(content, AsyncIterable):
-            async for chunk in content:
-                yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            chunks = aiter(content)
+            try:
+                async for chunk in chunks:
+                    yield chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            finally:
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    await aclose()
             return
         iterator: Iterator[str | bytes] = iter(content)
 
         def next_chunk() -> str | bytes | None:
             return next(iterator, None)
 
-        while True:
-            item = await anyio.to_thread.run_sync(next_chunk)
-            if item is None:
-                return
-            yield item.encode(self.charset) if isinstance(item, str) else bytes(item)
+        try:
+            while True:
+                item = await anyio.to_thread.run_sync(next_chunk)
+                if item is None:
+                    return
+                yield item.encode(self.charset) if isinstance(item, str) else bytes(item)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(close)
