@@ -9,6 +9,7 @@ failures into one log line and a non-zero exit code.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import signal
@@ -77,7 +78,9 @@ def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None =
     backend_options: dict[str, Any] = {}
     if config.backend == "asyncio" and config.loop in ("uvloop", "auto"):
         try:
-            import uvloop
+            # Imported by name: uvloop is an optional extra, and type-checking
+            # must not depend on whether it happens to be installed.
+            uvloop = importlib.import_module("uvloop")
         except ImportError:
             if config.loop == "uvloop":
                 logger.error(
