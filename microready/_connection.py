@@ -486,6 +486,11 @@ class ConnectionCore:
         return self._h11.our_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 
     @property
+    def request_complete(self) -> bool:
+        """The whole request, body included, has been received."""
+        return self._phase == _BUSY
+
+    @property
     def request_body_pending(self) -> bool:
         """The app answered without reading the whole body; it is still arriving."""
         return self._h11.their_state is h11.SEND_BODY

@@ -215,7 +215,15 @@ class HTTPConnection:
         if self.settings.on_request_done is not None:
             self.settings.on_request_done()
 
-        keep_alive = status != 0 and await self._finish_request_body()
+        keep_alive = status != 0
+        if keep_alive and core.request_body_pending:
+            # Usually just the end of a body-less request, already buffered;
+            # only an unread body needs the (awaiting) drain.
+            event_after = core.next_event(self._last_read_at)
+            if isinstance(event_after, Rejected | ConnectionEnded):
+                keep_alive = False
+            elif not isinstance(event_after, RequestComplete):
+                keep_alive = await self._finish_request_body()
         if keep_alive:
             keep_alive = core.start_next_cycle(anyio.current_time())
         if not keep_alive:
@@ -279,6 +287,8 @@ class HTTPConnection:
         core = self.core
         if self._rejection is not None:
             raise _BodyAborted(self._rejection.reason)
+        if core.request_complete:
+            return b""
         if core.they_are_waiting_for_100_continue:
             await self._write(core.send_continue())
         while True:

@@ -78,7 +78,10 @@ class Request:
     def url(self) -> URL:
         if self._url is None:
             path, _, query = self.raw_target.partition(b"?")
-            self._url = URL(unquote(path.decode("latin-1")), query.decode("latin-1"))
+            text = path.decode("latin-1")
+            if "%" in text:
+                text = unquote(text)
+            self._url = URL(text, query.decode("latin-1"))
         return self._url
 
     @property

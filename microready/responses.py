@@ -9,6 +9,7 @@ no CR or LF can reach the wire (response splitting).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -34,6 +35,14 @@ Background = BackgroundTask[Any] | BackgroundTasks | None
 
 # RFC 9110 section 6.4.1 / 15: these statuses never carry content.
 _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
+    # Built once per media type, not once per response.
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type += f"; charset={charset}"
+    return (b"content-type", media_type.encode("latin-1"))
 
 
 class Response:
@@ -83,10 +92,7 @@ class Response:
         if self.status_code not in _NO_BODY_STATUSES and b"content-length" not in given:
             raw.append((b"content-length", str(len(self.body)).encode("ascii")))
         if self.media_type is not None and b"content-type" not in given:
-            content_type = self.media_type
-            if content_type.startswith("text/") and "charset=" not in content_type:
-                content_type += f"; charset={self.charset}"
-            raw.append((b"content-type", content_type.encode("latin-1")))
+            raw.append(_content_type_header(self.media_type, self.charset))
         return raw
 
     @property
