@@ -21,16 +21,28 @@ class Running:
     port: int
 
 
+SHUTDOWN_TIMEOUT = 10.0
+
+
 @asynccontextmanager
 async def serving(app: ServedApp, **options: Any) -> AsyncIterator[Running]:
+    """Serve ``app`` on 127.0.0.1, on a free port, for the length of the block.
+
+    Leaving the block requests a graceful shutdown, which must end within
+    SHUTDOWN_TIMEOUT: a server that wedges on the way out fails the test.
+    """
     server = Server(app, Config(port=0, **options))
-    async with anyio.create_task_group() as task_group:
-        addresses = await task_group.start(server.serve)
-        port = int(addresses[0].rsplit(":", 1)[1])
-        try:
-            yield Running(server, port)
-        finally:
-            server.request_shutdown()
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as task_group:
+            addresses = await task_group.start(server.serve)
+            port = int(addresses[0].rsplit(":", 1)[1])
+            try:
+                yield Running(server, port)
+            finally:
+                server.request_shutdown()
+                scope.deadline = anyio.current_time() + SHUTDOWN_TIMEOUT
+    if scope.cancelled_caught:
+        raise AssertionError(f"the server did not shut down within {SHUTDOWN_TIMEOUT}s")
 
 
 def request_bytes(method: str, target: str, *, close: bool = False) -> bytes:

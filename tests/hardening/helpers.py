@@ -8,37 +8,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from contextlib import contextmanager
 
 import anyio
 import pytest
 
 from microready import MicroReady, PlainTextResponse, Request, StreamingResponse
-from microready._exchange import ServedApp
-from tests import live_server
-from tests.live_server import RawClient, Running, connect
+from tests.live_server import RawClient, connect
+from tests.live_server import serving as serving  # re-exported for the tests here
 
 IO_TIMEOUT = 5.0
-SHUTDOWN_TIMEOUT = 10.0
 
 # A request that must never be answered when it follows a rejected one on the
 # same connection: after a head we refuse to trust, nothing that follows is a request.
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n"
-
-
-@asynccontextmanager
-async def serving(app: ServedApp, **options: Any) -> AsyncIterator[Running]:
-    """``tests.live_server.serving``, whose graceful shutdown must end within
-    SHUTDOWN_TIMEOUT: a server that wedges on the way out fails the test."""
-    with anyio.CancelScope() as scope:
-        async with live_server.serving(app, **options) as running:
-            try:
-                yield running
-            finally:
-                scope.deadline = anyio.current_time() + SHUTDOWN_TIMEOUT
-    if scope.cancelled_caught:
-        raise AssertionError(f"the server did not shut down within {SHUTDOWN_TIMEOUT}s")
 
 
 def make_app() -> MicroReady:
