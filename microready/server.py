@@ -37,6 +37,9 @@ __all__ = ["Server", "ServerStartupError"]
 logger = logging.getLogger("microready.server")
 
 HEAD_DEADLINE_TICK = 0.1  # seconds; how late a request-head timeout may fire
+# At most this many connections are taken per accept pass, so a flood of new
+# clients cannot keep the acceptor from yielding to the connections it has.
+ACCEPT_BATCH = 128
 
 
 class ServerStartupError(Exception):
@@ -53,6 +56,7 @@ class Server:
         self.config = config
         self._sockets = list(sockets)  # pre-bound by the supervisor, for --workers
         self.connections: set[HTTPConnection] = set()
+        self._open_connections = 0  # accepted and not yet closed, served or not
         self.requests_served = 0
         self.bound_addresses: list[str] = []
         self._shutdown_requested: anyio.Event | None = None
@@ -210,21 +214,52 @@ class Server:
         listener: anyio.abc.SocketListener,
         connections: anyio.abc.TaskGroup,
     ) -> None:
-        while True:
-            try:
-                stream = await listener.accept()
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                return
-            except OSError as exc:  # EMFILE and friends: log, breathe, go on
-                logger.error("accept failed: %s", exc)
-                await anyio.sleep(0.1)
-                continue
-            connections.start_soon(self._serve_connection, stream)
+        """Accept every connection that is waiting, each time the listener is ready.
 
-    async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
+        ``listener.accept()`` takes one connection per call and then wraps it,
+        which costs a few event-loop passes each; with 64 clients connecting at
+        once, the last one would wait for all that (on a busy server, most of a
+        second: the latency tail). Here the acceptor only takes sockets off the
+        queue, and each connection's own task wraps its socket, so a burst of
+        connections is taken in one pass, as asyncio's own servers do.
+        """
+        raw_listener: socket.socket = listener.extra(SocketAttribute.raw_socket)
+        while True:
+            await anyio.wait_readable(raw_listener)
+            for _ in range(ACCEPT_BATCH):
+                try:
+                    sock, _address = raw_listener.accept()
+                except BlockingIOError:  # the queue is empty (or another worker won)
+                    break
+                except OSError as exc:  # EMFILE and friends: log, breathe, go on
+                    logger.error("accept failed: %s", exc)
+                    await anyio.sleep(0.1)
+                    break
+                # Counted here, not when the task starts, so a burst of
+                # clients cannot all slip under --limit-concurrency.
+                limit = self.config.limit_concurrency
+                over_capacity = limit is not None and self._open_connections >= limit
+                self._open_connections += 1
+                connections.start_soon(self._serve_connection, sock, over_capacity)
+
+    async def _serve_connection(self, sock: socket.socket, over_capacity: bool) -> None:
+        try:
+            await self._serve_socket(sock, over_capacity)
+        finally:
+            self._open_connections -= 1
+
+    async def _serve_socket(self, sock: socket.socket, over_capacity: bool) -> None:
+        try:
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                stream: anyio.abc.SocketStream = await anyio.abc.SocketStream.from_socket(sock)
+            else:
+                stream = await anyio.abc.UNIXSocketStream.from_socket(sock)
+        except (OSError, ValueError):  # the client left before we got to it
+            sock.close()
+            return
         client = _peer_address(stream)
-        limit = self.config.limit_concurrency
-        over_capacity = limit is not None and len(self.connections) >= limit
         connection = HTTPConnection(stream, self._settings, client, over_capacity=over_capacity)
         self.connections.add(connection)
         try:
@@ -235,9 +270,6 @@ class Server:
 
 def _peer_address(stream: anyio.abc.SocketStream) -> Address | None:
     try:
-        raw = stream.extra(SocketAttribute.raw_socket)
-        if raw.family in (socket.AF_INET, socket.AF_INET6):
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = stream.extra(SocketAttribute.remote_address)
     except (anyio.TypedAttributeLookupError, OSError):
         return None

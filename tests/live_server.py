@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -117,3 +118,26 @@ async def connect(port: int) -> AsyncIterator[RawClient]:
     stream = await anyio.connect_tcp("127.0.0.1", port)
     async with stream:
         yield RawClient(stream)
+
+
+@asynccontextmanager
+async def queued_clients(port: int, requests: Sequence[bytes]) -> AsyncIterator[list[RawClient]]:
+    """One connection per request, all queued before the server accepts any.
+
+    Blocking connects and sends never yield to the event loop the server runs
+    in, so every connection waits in the kernel's accept queue, its request
+    already sent, when the server next looks: a burst, made deterministic.
+    """
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in requests]
+    streams: list[anyio.abc.SocketStream] = []
+    try:
+        for sock, data in zip(socks, requests, strict=True):
+            sock.sendall(data)
+        for sock in socks:
+            streams.append(await anyio.abc.SocketStream.from_socket(sock))
+        yield [RawClient(stream) for stream in streams]
+    finally:
+        for stream in streams:
+            await stream.aclose()
+        for sock in socks[len(streams):]:
+            sock.close()

@@ -12,7 +12,7 @@ import pytest
 from microready import Config, ConfigError
 from microready._cli import build_parser
 from microready.server import Server
-from tests.live_server import connect
+from tests.live_server import connect, queued_clients
 
 from .helpers import (
     IO_TIMEOUT,
@@ -208,6 +208,18 @@ async def test_limit_concurrency_answers_503_beyond_n_open_connections() -> None
         with anyio.fail_after(IO_TIMEOUT):
             while (await answer_then_eof(running.port, get_with("Connection: close")))[0] == 503:
                 await anyio.sleep(0.01)
+
+
+async def test_limit_concurrency_holds_for_a_burst_accepted_at_once() -> None:
+    # The server takes every waiting connection in one pass; the limit must
+    # still count each of them, not only those whose task has started.
+    async with (
+        serving(make_app(), limit_concurrency=2) as running,
+        queued_clients(running.port, [get_with()] * 5) as clients,
+    ):
+        with anyio.fail_after(IO_TIMEOUT):
+            statuses = [(await read_answer(client))[0] for client in clients]
+    assert sorted(statuses) == [200, 200, 503, 503, 503]
 
 
 async def test_limit_max_requests_stops_the_server_after_n_requests() -> None:

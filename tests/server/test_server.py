@@ -7,6 +7,7 @@ the responses parsed with h11 playing the client (see ``helpers.py``).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import socket
@@ -22,6 +23,7 @@ import pytest
 from anyio.abc import SocketAttribute
 
 from microready import MicroReady, PlainTextResponse, Request, StreamingResponse
+from tests.live_server import queued_clients
 
 from .helpers import (
     IO_TIMEOUT,
@@ -163,6 +165,18 @@ async def test_keep_alive_reuses_the_connection() -> None:
                 assert response.header(b"connection") is None
                 assert len(served.server.connections) == 1
         assert served.server.requests_served == 3
+
+
+async def test_a_burst_of_connections_queued_at_once_is_served() -> None:
+    # The acceptor takes every waiting connection in one pass (the latency
+    # tail of a burst depends on it); each must still be wrapped and served.
+    async with serving(make_app()) as served:
+        requests = [request("GET", f"/items/{number}") for number in range(64)]
+        async with queued_clients(served.port, requests) as clients:
+            with anyio.fail_after(IO_TIMEOUT):
+                for number, client in enumerate(clients):
+                    status, _, body = await client.read_response()
+                    assert (status, json.loads(body)) == (200, {"item_id": str(number)})
 
 
 async def test_pipelined_requests_are_answered_in_order() -> None:
