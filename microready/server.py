@@ -28,6 +28,7 @@ import anyio.abc
 from anyio.abc import SocketAttribute
 
 from ._exchange import ServedApp
+from ._socket_stream import RawSocketStream
 from ._transport import ConnectionSettings, HTTPConnection
 from .config import Config
 from .datastructures import Address
@@ -250,15 +251,12 @@ class Server:
 
     async def _serve_socket(self, sock: socket.socket, over_capacity: bool) -> None:
         try:
-            sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                stream: anyio.abc.SocketStream = await anyio.abc.SocketStream.from_socket(sock)
-            else:
-                stream = await anyio.abc.UNIXSocketStream.from_socket(sock)
-        except (OSError, ValueError):  # the client left before we got to it
+        except OSError:  # the client left before we got to it
             sock.close()
             return
+        stream = RawSocketStream(sock)
         client = _peer_address(stream)
         connection = HTTPConnection(stream, self._settings, client, over_capacity=over_capacity)
         self.connections.add(connection)
@@ -268,7 +266,7 @@ class Server:
             self.connections.discard(connection)
 
 
-def _peer_address(stream: anyio.abc.SocketStream) -> Address | None:
+def _peer_address(stream: anyio.abc.ByteStream) -> Address | None:
     try:
         peer = stream.extra(SocketAttribute.remote_address)
     except (anyio.TypedAttributeLookupError, OSError):
