@@ -10,12 +10,17 @@ framework's routing, request objects or background machinery. Two modes:
   write, so the next request gets a fresh ``h11.Connection`` fed with any
   bytes the old one had buffered.
 
+Its I/O is microready's own (``RawSocketStream``: try the socket, wait with
+``anyio.wait_readable`` only when it would block; every waiting connection
+accepted per pass), so the gap to microready is the framework, not the I/O.
+
 Serve: ``python -m benchmarks.apps.bare_h11 --port 8000 --mode prebuilt``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +30,8 @@ from functools import partial
 import anyio
 import anyio.abc
 import h11
+
+from microready._socket_stream import RawSocketStream
 
 from ._cli import parse_port
 
@@ -83,7 +90,9 @@ def prebuilt_response(conn: h11.Connection) -> tuple[bytes, h11.Connection | Non
 Responder = Callable[[h11.Connection], tuple[bytes, h11.Connection | None]]
 
 
-async def handle(respond: Responder, stream: anyio.abc.SocketStream) -> None:
+async def handle(respond: Responder, sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    stream = RawSocketStream(sock)
     conn = h11.Connection(h11.SERVER)
     async with stream:
         while True:
@@ -112,9 +121,16 @@ async def handle(respond: Responder, stream: anyio.abc.SocketStream) -> None:
 
 async def serve(host: str, port: int, mode: str) -> None:
     respond = h11_response if mode == "h11" else prebuilt_response
-    listener = await anyio.create_tcp_listener(local_host=host, local_port=port, backlog=2048)
+    listener = socket.create_server((host, port), backlog=2048)
+    listener.setblocking(False)
     print(f"bare h11 ({mode}) listening on http://{host}:{port}", file=sys.stderr, flush=True)
-    await listener.serve(partial(handle, respond))
+    async with anyio.create_task_group() as connections:
+        while True:
+            await anyio.wait_readable(listener)
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    sock, _ = listener.accept()
+                    connections.start_soon(partial(handle, respond, sock))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
