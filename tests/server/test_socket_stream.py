@@ -8,6 +8,7 @@ import struct
 from collections.abc import Iterator
 
 import anyio
+import anyio.lowlevel
 import pytest
 from anyio.abc import SocketAttribute
 
@@ -48,7 +49,7 @@ async def test_receive_returns_what_the_peer_sent_then_end_of_stream(
                         return
 
             task_group.start_soon(read_all)
-            await anyio.sleep(0)  # the reader is now waiting for bytes
+            await anyio.lowlevel.checkpoint()  # the reader is now waiting for bytes
             client.sendall(b"hello, ")
             client.sendall(b"world")
             client.shutdown(socket.SHUT_WR)
@@ -120,7 +121,7 @@ async def test_closing_wakes_a_task_waiting_to_receive(
     with anyio.fail_after(IO_TIMEOUT):
         async with anyio.create_task_group() as task_group:
             task_group.start_soon(wait_for_bytes)
-            await anyio.sleep(0)  # it is now waiting: no bytes will come
+            await anyio.lowlevel.checkpoint()  # it is now waiting: no bytes will come
             await stream.aclose()
     assert outcome == [anyio.ClosedResourceError]
 
