@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -124,7 +125,14 @@ def _estimate(targets: list[Target], settings: Settings) -> float:
     return settings.rounds * (cells * per_cell + servers * 1.2) + slow + 10
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # SIGTERM would end the suite without running its ``finally`` blocks and
+    # leave the server under test running; exiting this way stops it first.
+    sys.exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = _parse(argv)
     if args.list:
         for t in TARGETS:
