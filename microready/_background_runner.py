@@ -109,6 +109,7 @@ class BackgroundRunner:
         # starting an anyio task per job costs more than most jobs do.
         self._async_jobs: deque[_Job] = deque()
         self._idle_async_workers: list[anyio.Event] = []
+        self._worker_waking = False  # a worker has been woken and has not yet run
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
 
@@ -199,6 +200,7 @@ class BackgroundRunner:
             self._waiting.clear()
             self._async_jobs.clear()
             self._idle_async_workers.clear()
+            self._worker_waking = False
             threads.stop()
 
     def submit(
@@ -234,17 +236,33 @@ class BackgroundRunner:
 
     def _start_async(self, job: _Job) -> None:
         self._async_jobs.append(job)
+        self._wake_async_worker()
+
+    def _wake_async_worker(self) -> None:
+        # One worker on its way is enough: it takes every job queued by then,
+        # and wakes the next worker before each job it runs, in case that job
+        # blocks. So a burst of jobs that finish at once (the common case)
+        # costs one wake-up, not one per job, and a slow job still holds up
+        # the others for at most one pass of the event loop.
+        if self._worker_waking:
+            return
         if self._idle_async_workers:
+            self._worker_waking = True
             self._idle_async_workers.pop().set()
         elif self._task_group is not None:
+            self._worker_waking = True
             self._task_group.start_soon(self._async_worker, name="microready background worker")
 
     async def _async_worker(self) -> None:
         """Run queued async jobs one after another; wait when there are none."""
         jobs = self._async_jobs
         while True:
+            self._worker_waking = False
             while jobs:
-                await self._run_job(jobs.popleft())
+                job = jobs.popleft()
+                if jobs:
+                    self._wake_async_worker()
+                await self._run_job(job)
             wake = anyio.Event()
             self._idle_async_workers.append(wake)
             await wake.wait()

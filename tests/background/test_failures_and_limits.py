@@ -222,3 +222,32 @@ async def test_shutdown_deadline_cancels_tasks_runs_finally_and_names_them(
     assert any(
         m == "background tasks: 0 succeeded, 0 failed, 2 dropped, 0 unfinished" for m in messages
     ), messages
+
+
+async def test_async_tasks_queued_together_run_side_by_side() -> None:
+    # Jobs queued in one pass of the event loop share one worker wake-up; a
+    # job that blocks must still not hold up the ones queued behind it.
+    release = anyio.Event()
+    app = MicroReady()
+
+    async def wait_for_release() -> None:
+        await release.wait()
+
+    @app.post("/job/{number}")
+    async def job(number: str, background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(wait_for_release)
+        return number
+
+    pipelined = b"".join(request_bytes("POST", f"/job/{number}") for number in range(20))
+    async with serving(app) as running, connect(running.port) as client:
+        await client.send(pipelined)
+        with anyio.fail_after(DEADLINE):
+            for _ in range(20):
+                await client.read_response()
+            while app.background.running < 20:
+                await anyio.sleep(0.005)
+        assert app.background.pending == 0
+        release.set()
+        with anyio.fail_after(DEADLINE):
+            await app.background.join()
+    assert app.background.succeeded == 20
