@@ -109,7 +109,8 @@ class BackgroundRunner:
         # starting an anyio task per job costs more than most jobs do.
         self._async_jobs: deque[_Job] = deque()
         self._idle_async_workers: list[anyio.Event] = []
-        self._worker_waking = False  # a worker has been woken and has not yet run
+        self._workers_waking = 0  # woken (or started) and not yet running
+        self._workers_in_a_job = 0  # seen from another task: suspended inside a job
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
 
@@ -200,7 +201,7 @@ class BackgroundRunner:
             self._waiting.clear()
             self._async_jobs.clear()
             self._idle_async_workers.clear()
-            self._worker_waking = False
+            self._workers_waking = self._workers_in_a_job = 0
             threads.stop()
 
     def submit(
@@ -236,33 +237,41 @@ class BackgroundRunner:
 
     def _start_async(self, job: _Job) -> None:
         self._async_jobs.append(job)
-        self._wake_async_worker()
+        self._wake_async_workers()
 
-    def _wake_async_worker(self) -> None:
-        # One worker on its way is enough: it takes every job queued by then,
-        # and wakes the next worker before each job it runs, in case that job
-        # blocks. So a burst of jobs that finish at once (the common case)
-        # costs one wake-up, not one per job, and a slow job still holds up
-        # the others for at most one pass of the event loop.
-        if self._worker_waking:
-            return
-        if self._idle_async_workers:
-            self._worker_waking = True
-            self._idle_async_workers.pop().set()
-        elif self._task_group is not None:
-            self._worker_waking = True
-            self._task_group.start_soon(self._async_worker, name="microready background worker")
+    def _wake_async_workers(self) -> None:
+        # Most async jobs finish without ever waiting. For those, one worker
+        # on its way is enough: it takes every job queued by then, so a burst
+        # of them costs one wake-up, not one per job. But a job that waits
+        # (sleeps, talks to a mail server) would hold up the ones queued
+        # behind it. A worker suspended inside a job is the sign that jobs do
+        # wait; then every queued job gets a worker of its own, at once.
+        wanted = len(self._async_jobs) if self._workers_in_a_job else 1
+        while self._workers_waking < wanted:
+            if self._idle_async_workers:
+                self._idle_async_workers.pop().set()
+            elif self._task_group is not None:
+                self._task_group.start_soon(
+                    self._async_worker, name="microready background worker"
+                )
+            else:
+                return
+            self._workers_waking += 1
 
     async def _async_worker(self) -> None:
         """Run queued async jobs one after another; wait when there are none."""
         jobs = self._async_jobs
         while True:
-            self._worker_waking = False
+            self._workers_waking -= 1
             while jobs:
                 job = jobs.popleft()
-                if jobs:
-                    self._wake_async_worker()
-                await self._run_job(job)
+                if jobs:  # in case this job waits, someone must take the next
+                    self._wake_async_workers()
+                self._workers_in_a_job += 1
+                try:
+                    await self._run_job(job)
+                finally:
+                    self._workers_in_a_job -= 1
             wake = anyio.Event()
             self._idle_async_workers.append(wake)
             await wake.wait()

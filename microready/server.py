@@ -217,12 +217,12 @@ class Server:
     ) -> None:
         """Accept every connection that is waiting, each time the listener is ready.
 
-        ``listener.accept()`` takes one connection per call and then wraps it,
-        which costs a few event-loop passes each; with 64 clients connecting at
-        once, the last one would wait for all that (on a busy server, most of a
-        second: the latency tail). Here the acceptor only takes sockets off the
-        queue, and each connection's own task wraps its socket, so a burst of
-        connections is taken in one pass, as asyncio's own servers do.
+        anyio's ``listener.accept()`` takes one connection per call and then
+        wraps it, which costs a few event-loop passes each; with 64 clients
+        connecting at once, the last one would wait for all that (on a busy
+        server, most of a second: the latency tail). Here the acceptor only
+        takes sockets off the kernel's queue and starts a task for each, so a
+        burst of connections is taken in one pass, as asyncio's own servers do.
         """
         raw_listener: socket.socket = listener.extra(SocketAttribute.raw_socket)
         while True:

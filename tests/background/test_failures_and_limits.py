@@ -6,9 +6,10 @@ import logging
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import pytest
 
-from microready import BackgroundTasks, MicroReady
+from microready import BackgroundTask, BackgroundTasks, MicroReady
 from microready.config import Config
 from microready.server import Server
 from tests.live_server import connect, request_bytes, serving
@@ -251,3 +252,28 @@ async def test_async_tasks_queued_together_run_side_by_side() -> None:
         with anyio.fail_after(DEADLINE):
             await app.background.join()
     assert app.background.succeeded == 20
+
+
+async def test_async_tasks_that_wait_each_start_within_a_few_loop_passes() -> None:
+    # Sixty jobs queued in one step, as sixty connections do in one pass of the
+    # event loop, whose tasks all wait. Each must get a worker of its own at
+    # once, not one more per pass behind the jobs that already wait.
+    release = anyio.Event()
+
+    async def wait_for_release() -> None:
+        await release.wait()
+
+    runner = MicroReady().background
+    async with runner.serving():
+        for number in range(60):
+            runner.submit([BackgroundTask(wait_for_release)], origin=f"job {number}")
+        passes = 0
+        while runner.running < 60 and passes < 60:
+            await anyio.lowlevel.checkpoint()
+            passes += 1
+        assert (runner.running, runner.pending) == (60, 0)
+        assert passes <= 8, f"the last task started only after {passes} passes of the loop"
+        release.set()
+        with anyio.fail_after(DEADLINE):
+            await runner.join()
+    assert runner.succeeded == 60
