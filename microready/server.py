@@ -225,6 +225,9 @@ class Server:
         burst of connections is taken in one pass, as asyncio's own servers do.
         """
         raw_listener: socket.socket = listener.extra(SocketAttribute.raw_socket)
+        # anyio's listeners are non-blocking already; the loop below relies on
+        # it (a blocking accept() on an empty queue would stall the server).
+        raw_listener.setblocking(False)
         while True:
             await anyio.wait_readable(raw_listener)
             for _ in range(ACCEPT_BATCH):
