@@ -232,7 +232,7 @@ class Server:
             await anyio.wait_readable(raw_listener)
             for _ in range(ACCEPT_BATCH):
                 try:
-                    sock, _address = raw_listener.accept()
+                    sock, address = raw_listener.accept()
                 except BlockingIOError:  # the queue is empty (or another worker won)
                     break
                 except OSError as exc:  # EMFILE and friends: log, breathe, go on
@@ -244,36 +244,32 @@ class Server:
                 limit = self.config.limit_concurrency
                 over_capacity = limit is not None and self._open_connections >= limit
                 self._open_connections += 1
-                connections.start_soon(self._serve_connection, sock, over_capacity)
+                connections.start_soon(self._serve_connection, sock, address, over_capacity)
 
-    async def _serve_connection(self, sock: socket.socket, over_capacity: bool) -> None:
+    async def _serve_connection(
+        self, sock: socket.socket, address: Any, over_capacity: bool
+    ) -> None:
         try:
-            await self._serve_socket(sock, over_capacity)
+            try:
+                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # the client left before we got to it
+                sock.close()
+                return
+            connection = HTTPConnection(
+                RawSocketStream(sock), self._settings, _client(address), over_capacity=over_capacity
+            )
+            self.connections.add(connection)
+            try:
+                await connection.run()
+            finally:
+                self.connections.discard(connection)
         finally:
             self._open_connections -= 1
 
-    async def _serve_socket(self, sock: socket.socket, over_capacity: bool) -> None:
-        try:
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # the client left before we got to it
-            sock.close()
-            return
-        stream = RawSocketStream(sock)
-        client = _peer_address(stream)
-        connection = HTTPConnection(stream, self._settings, client, over_capacity=over_capacity)
-        self.connections.add(connection)
-        try:
-            await connection.run()
-        finally:
-            self.connections.discard(connection)
 
-
-def _peer_address(stream: anyio.abc.ByteStream) -> Address | None:
-    try:
-        peer = stream.extra(SocketAttribute.remote_address)
-    except (anyio.TypedAttributeLookupError, OSError):
-        return None
-    if isinstance(peer, tuple):
-        return Address(str(peer[0]), int(peer[1]))
-    return Address(str(peer) or "unix", 0)
+def _client(address: Any) -> Address:
+    """The client's address as ``accept()`` gave it: (host, port, ...) or a Unix path."""
+    if isinstance(address, tuple):
+        return Address(str(address[0]), int(address[1]))
+    return Address(str(address) or "unix", 0)
