@@ -14,9 +14,9 @@ from anyio.abc import SocketAttribute
 
 from microready._socket_stream import RawSocketStream
 
-pytestmark = pytest.mark.anyio
+from .helpers import IO_TIMEOUT
 
-IO_TIMEOUT = 10.0
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
