@@ -1,6 +1,6 @@
 """Micro-benchmark of the connection core: parse a request, serialise a response.
 
-Compares ``microready._connection.ConnectionCore`` with raw h11 doing the same
+Compares ``microready.server.protocol.connection.ConnectionCore`` with raw h11 doing the same
 work: feed a typical wrk request, read its events, write a 13-byte plain-text
 response with a cached ``Date``, start the next keep-alive cycle. Reported in
 µs per request (best of several repeats), split into parse and serialise.
@@ -55,7 +55,7 @@ def h11_steps() -> tuple[Step, Step]:
 
 
 def microready_steps() -> tuple[Step, Step]:
-    from microready._connection import ConnectionCore, Limits
+    from microready.server.protocol.connection import ConnectionCore, Limits
 
     core = ConnectionCore(Limits(), NOW)
 

@@ -3,10 +3,8 @@
 Background tasks run after the response's last byte is flushed; see README.md.
 """
 
-__version__ = "0.1.0"
-
 from . import status
-from ._serve import run
+from ._version import __version__
 from .app import MicroReady
 from .background import BackgroundTask, BackgroundTasks
 from .config import Config, ConfigError
@@ -22,6 +20,7 @@ from .responses import (
     StreamingResponse,
 )
 from .routing import Router
+from .server.run import run
 
 __all__ = [
     "BackgroundTask",

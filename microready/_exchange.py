@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ._background_runner import BackgroundRunner
-    from .background import BackgroundTask
+    from .background.runner import BackgroundRunner
+    from .background.tasks import BackgroundTask
     from .requests import Request
     from .responses import Response
 

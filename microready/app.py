@@ -35,12 +35,9 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from ._background_runner import BackgroundRunner
 from ._exchange import Reply
-from ._signature import Kind, Mode
-from .background import BackgroundTask, BackgroundTasks
-from .datastructures import State
-from .dependencies import (
+from ._inject.signature import Kind, Mode
+from ._inject.solve import (
     RequestState,
     call_plan,
     close_failed,
@@ -48,6 +45,9 @@ from .dependencies import (
     read_params,
     solve,
 )
+from .background.runner import BackgroundRunner
+from .background.tasks import BackgroundTask, BackgroundTasks
+from .datastructures import State
 from .exception_handlers import http_exception_handler, request_validation_exception_handler
 from .exceptions import HTTPException, RequestValidationError
 from .requests import ClientDisconnect, Request

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import anyio.to_thread
 
-from .background import BackgroundTask, BackgroundTasks
+from .background.tasks import BackgroundTask, BackgroundTasks
 from .datastructures import MutableHeaders, _checked_header
 
 __all__ = [

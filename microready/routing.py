@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from ._signature import EndpointPlan, plan_endpoint
+from ._inject.signature import EndpointPlan, plan_endpoint
 from .params import Dependency
 from .responses import JSONResponse, Response
 

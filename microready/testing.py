@@ -26,10 +26,10 @@ import anyio.from_thread
 import h11
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._connection import Limits
 from ._exchange import ServedApp
-from ._transport import ConnectionSettings, HTTPConnection
 from .datastructures import Address, Headers
+from .server.protocol.connection import Limits
+from .server.transport import ConnectionSettings, HTTPConnection
 
 __all__ = ["TestClient", "TestResponse"]
 

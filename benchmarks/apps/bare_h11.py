@@ -31,7 +31,7 @@ import anyio
 import anyio.abc
 import h11
 
-from microready._socket_stream import RawSocketStream
+from microready.server.socket_stream import RawSocketStream
 
 from ._cli import parse_port
 

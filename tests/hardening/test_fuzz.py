@@ -14,7 +14,7 @@ import random
 import anyio
 import pytest
 
-from microready._connection import (
+from microready.server.protocol.connection import (
     NEED_DATA,
     PAUSED,
     BodyReceived,

@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from microready import Config, ConfigError
-from microready._cli import build_parser
 from microready.server import Server
+from microready.server.cli import build_parser
 from tests.live_server import connect, queued_clients
 
 from .helpers import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from microready._connection import (
+from microready.server.protocol.connection import (
     NEED_DATA,
     BodyReceived,
     ConnectionCore,

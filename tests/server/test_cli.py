@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 import microready
-from microready._cli import main
 from microready.config import Config
+from microready.server.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 15.0  # seconds a process gets to start or to stop before the test fails

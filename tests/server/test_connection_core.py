@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microready._connection import (
+from microready.server.protocol.connection import (
     NEED_DATA,
     PAUSED,
     BodyReceived,

@@ -12,7 +12,7 @@ import anyio.lowlevel
 import pytest
 from anyio.abc import SocketAttribute
 
-from microready._socket_stream import RawSocketStream
+from microready.server.socket_stream import RawSocketStream
 
 from .helpers import IO_TIMEOUT
 

@@ -27,11 +27,11 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from ._exchange import ServedApp
-from ._socket_stream import RawSocketStream
-from ._transport import ConnectionSettings, HTTPConnection
+from .._exchange import ServedApp
+from ..datastructures import Address
 from .config import Config
-from .datastructures import Address
+from .socket_stream import RawSocketStream
+from .transport import ConnectionSettings, HTTPConnection
 
 __all__ = ["Server", "ServerStartupError"]
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from ._convert import (
+from .._convert.compile import (
     Converter,
     UnsupportedType,
     compile_converter,
@@ -41,8 +41,8 @@ from ._convert import (
     is_body_type,
     type_name,
 )
-from .background import BackgroundTasks
-from .params import (
+from ..background.tasks import BackgroundTasks
+from ..params import (
     REQUIRED,
     BodyParam,
     Constraints,
@@ -51,8 +51,8 @@ from .params import (
     Param,
     PathParam,
 )
-from .requests import Request
-from .responses import Response
+from ..requests import Request
+from ..responses import Response
 
 __all__ = [
     "CallPlan",

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from ._exchange import ServedApp
+from .._exchange import ServedApp
 
 __all__ = ["AppLoadError", "load_app"]
 

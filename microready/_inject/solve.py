@@ -30,12 +30,12 @@ from typing import Any
 
 import anyio.to_thread
 
-from ._convert import ConversionError, ErrorDict, missing_error, relocate
-from ._signature import CallPlan, Kind, ParamPlan
-from .background import BackgroundTasks
-from .exceptions import HTTPException, RequestValidationError
-from .requests import Request
-from .responses import Response
+from .._convert.compile import ConversionError, ErrorDict, missing_error, relocate
+from ..background.tasks import BackgroundTasks
+from ..exceptions import HTTPException, RequestValidationError
+from ..requests import Request
+from ..responses import Response
+from .signature import CallPlan, Kind, ParamPlan
 
 __all__ = [
     "RequestState",

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from .params import Constraints
+from ..params import Constraints
 
 __all__ = [
     "ConversionError",

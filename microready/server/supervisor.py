@@ -71,9 +71,9 @@ def _worker_main(
     spec: str, config: Config, factory: bool, app_dir: str, sock: socket.socket
 ) -> None:
     # Runs in a fresh interpreter (spawn): set up logging and load the app here.
-    from ._loader import AppLoadError, load_app
-    from ._logging import configure_logging
-    from ._serve import serve_in_process
+    from .loader import AppLoadError, load_app
+    from .log import configure_logging
+    from .run import serve_in_process
 
     configure_logging(config.log_level_number, access_log=config.access_log)
     try:

@@ -20,10 +20,10 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from ._exchange import ServedApp
-from ._loader import AppLoadError, load_app
-from ._logging import configure_logging
+from .._exchange import ServedApp
 from .config import Config, ConfigError
+from .loader import AppLoadError, load_app
+from .log import configure_logging
 from .server import Server, ServerStartupError
 
 __all__ = ["run", "serve"]

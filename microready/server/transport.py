@@ -26,7 +26,10 @@ import anyio
 import anyio.abc
 import h11
 
-from ._connection import (
+from ..datastructures import Address
+from ..requests import ClientDisconnect, Request
+from ..responses import StreamingResponse
+from .protocol.connection import (
     NEED_DATA,
     BodyReceived,
     ConnectionCore,
@@ -37,12 +40,9 @@ from ._connection import (
     RequestComplete,
     RequestReceived,
 )
-from .datastructures import Address
-from .requests import ClientDisconnect, Request
-from .responses import StreamingResponse
 
 if TYPE_CHECKING:
-    from ._exchange import Reply, ServedApp
+    from .._exchange import Reply, ServedApp
 
 __all__ = ["ConnectionSettings", "HTTPConnection"]
 

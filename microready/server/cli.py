@@ -16,9 +16,9 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
-from ._serve import serve
+from .._version import __version__
 from .config import Config, ConfigError
+from .run import serve
 
 __all__ = ["main"]
 

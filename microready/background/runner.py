@@ -41,8 +41,8 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 
-from ._worker_threads import WorkerThreads
-from .background import BackgroundTask
+from .tasks import BackgroundTask
+from .threads import WorkerThreads
 
 __all__ = ["BackgroundRunner", "BackgroundStats"]
 

@@ -1,0 +1,2 @@
+"""What a handler receives: its signature read once into a plan, and the plan
+solved per request into arguments (parameters, bodies, dependencies)."""

@@ -1,0 +1,10 @@
+"""Background tasks: the per-request list a handler fills, and the runner that
+runs it after the response's last byte is flushed.
+
+This wing imports neither the app layer nor the server: the app hands the
+runner its tasks, and the server tells it when a response is out.
+"""
+
+from .tasks import BackgroundTask, BackgroundTasks
+
+__all__ = ["BackgroundTask", "BackgroundTasks"]

@@ -1,0 +1,136 @@
+"""Every server setting, in one frozen dataclass shared by the CLI and ``run()``.
+
+The CLI builds its flags from this class's fields, so a setting cannot exist in
+one place and not the other. Values are checked when a ``Config`` is made, and a
+bad one raises ``ConfigError`` that names the setting and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .protocol.connection import Limits
+
+__all__ = ["Config", "ConfigError"]
+
+Backend = Literal["asyncio", "trio"]
+Loop = Literal["auto", "asyncio", "uvloop"]
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class ConfigError(ValueError):
+    """A server setting has a value it cannot take."""
+
+
+def _help(text: str, flag: str | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"help": text}
+    if flag is not None:
+        metadata["flag"] = flag
+    return metadata
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """How to serve an app. ``microready.run(app, **fields)`` and the CLI flags
+    (``--field-name``) set the same fields."""
+
+    host: str = field(default="127.0.0.1", metadata=_help("address to bind"))
+    port: int = field(default=8000, metadata=_help("port to bind; 0 picks a free one"))
+    uds: str | None = field(default=None, metadata=_help("bind a Unix socket at this path"))
+    backend: Backend = field(default="asyncio", metadata=_help("async library to run on"))
+    loop: Loop = field(
+        default="asyncio",
+        metadata=_help("event loop for the asyncio backend; auto uses uvloop if installed"),
+    )
+    workers: int = field(default=1, metadata=_help("worker processes; 1 serves in-process"))
+    log_level: str = field(default="info", metadata=_help("logging level"))
+    access_log: bool = field(default=True, metadata=_help("log one line per request"))
+    timeout_keep_alive: float = field(
+        default=5.0, metadata=_help("close an idle keep-alive connection after this many seconds")
+    )
+    timeout_request_head: float = field(
+        default=10.0, metadata=_help("a request head must arrive within this many seconds")
+    )
+    timeout_body: float = field(
+        default=30.0, metadata=_help("close a request whose body stalls this many seconds")
+    )
+    timeout_graceful_shutdown: float | None = field(
+        default=None,
+        metadata=_help("seconds to finish requests and background tasks at shutdown; none: wait"),
+    )
+    max_body_size: int = field(
+        default=10 * 1024 * 1024, metadata=_help("largest request body, in bytes (413 above)")
+    )
+    max_header_size: int = field(
+        default=16 * 1024, metadata=_help("largest request head, in bytes (431 above)")
+    )
+    limit_concurrency: int | None = field(
+        default=None, metadata=_help("answer 503 beyond this many open connections")
+    )
+    limit_max_requests: int | None = field(
+        default=None, metadata=_help("exit gracefully after this many requests")
+    )
+    backlog: int = field(default=2048, metadata=_help("listen backlog"))
+    background_threads: int = field(
+        default=40, metadata=_help("worker threads for sync background tasks")
+    )
+    max_background_tasks: int | None = field(
+        default=None,
+        metadata=_help("requests' task lists run at once; the rest wait in order. none: no cap"),
+    )
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("asyncio", "trio"):
+            raise ConfigError(f"backend must be 'asyncio' or 'trio', not {self.backend!r}")
+        if self.loop not in ("auto", "asyncio", "uvloop"):
+            raise ConfigError(f"loop must be 'auto', 'asyncio' or 'uvloop', not {self.loop!r}")
+        if self.backend == "trio" and self.loop == "uvloop":
+            raise ConfigError("loop='uvloop' needs backend='asyncio'; trio has its own loop")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be between 0 and 65535, not {self.port}")
+        for name in ("workers", "max_body_size", "max_header_size", "backlog",
+                     "background_threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("limit_concurrency", "limit_max_requests", "max_background_tasks"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, or None for no limit; not {value}")
+        for name in ("timeout_keep_alive", "timeout_request_head", "timeout_body",
+                     "timeout_graceful_shutdown"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{name} must be a positive number of seconds, not {value}")
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Config:
+        """``Config(**options)``, with a message that names an unknown option."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown server option(s): {', '.join(unknown)}; "
+                f"the options are: {', '.join(sorted(known))}"
+            )
+        return cls(**options)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_header_size=self.max_header_size,
+            max_body_size=self.max_body_size,
+            timeout_keep_alive=self.timeout_keep_alive,
+            timeout_request_head=self.timeout_request_head,
+            timeout_body=self.timeout_body,
+        )
+
+    @property
+    def log_level_number(self) -> int:
+        level = self.log_level.lower()
+        number: int = logging.getLevelName(level.upper())
+        return 5 if level == "trace" else number
