@@ -45,6 +45,7 @@ from ._inject.solve import (
     read_params,
     solve,
 )
+from ._utils import NO_CONTENT_STATUSES, is_async_callable
 from .background.runner import BackgroundRunner
 from .background.tasks import BackgroundTask, BackgroundTasks
 from .datastructures import State
@@ -63,8 +64,6 @@ ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
-# RFC 9110 sections 15.2, 15.3.5 and 15.4.5: these statuses never carry content.
-_NO_BODY = frozenset({204, 205, 304}) | frozenset(range(100, 200))
 
 
 def _task_list(background: BackgroundTask[Any] | BackgroundTasks) -> list[BackgroundTask[Any]]:
@@ -283,7 +282,7 @@ class MicroReady(Router):
         sub = state.response if state is not None else None
         if sub is not None:
             status = sub.status_code
-        if status is not None and status in _NO_BODY:
+        if status is not None and status in NO_CONTENT_STATUSES:
             response = Response(status_code=status)
         elif route.response_class is JSONResponse:
             response = JSONResponse(result, status if status is not None else 200)
@@ -363,9 +362,7 @@ class MicroReady(Router):
             error_logger.error("Exception in handler for %s", _describe(request), exc_info=exc)
             return PlainTextResponse("Internal Server Error", 500), exc
         try:
-            if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
-                getattr(handler, "__call__", None)  # noqa: B004
-            ):
+            if is_async_callable(handler):
                 response = await handler(request, exc)  # type: ignore[misc]
             else:
                 response = await anyio.to_thread.run_sync(handler, request, exc)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ._utils import NO_CONTENT_STATUSES
 from .encoders import jsonable_encoder
 from .exceptions import HTTPException, RequestValidationError
 from .requests import Request
@@ -15,13 +16,11 @@ from .responses import JSONResponse, Response
 
 __all__ = ["http_exception_handler", "request_validation_exception_handler"]
 
-# RFC 9110 sections 15.2, 15.3.5 and 15.4.5: these statuses never carry content.
-_NO_BODY = frozenset({204, 205, 304}) | frozenset(range(100, 200))
 
 
 async def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     """``{"detail": exc.detail}`` with the exception's status and headers."""
-    if exc.status_code in _NO_BODY:
+    if exc.status_code in NO_CONTENT_STATUSES:
         return Response(status_code=exc.status_code, headers=exc.headers)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 

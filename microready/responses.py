@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import anyio.to_thread
 
-from .background.tasks import BackgroundTask, BackgroundTasks
+from ._utils import sends_content_length
+from .background import BackgroundTask, BackgroundTasks
 from .datastructures import MutableHeaders, _checked_header
 
 __all__ = [
@@ -33,8 +34,6 @@ __all__ = [
 
 Background = BackgroundTask[Any] | BackgroundTasks | None
 
-# RFC 9110 section 6.4.1 / 15: these statuses never carry content.
-_NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 
 
 @functools.lru_cache(maxsize=64)
@@ -89,7 +88,7 @@ class Response:
                 pair = _checked_header(key, value)
                 given.add(pair[0])
                 raw.append(pair)
-        if self.status_code not in _NO_BODY_STATUSES and b"content-length" not in given:
+        if sends_content_length(self.status_code) and b"content-length" not in given:
             raw.append((b"content-length", str(len(self.body)).encode("ascii")))
         if self.media_type is not None and b"content-type" not in given:
             raw.append(_content_type_header(self.media_type, self.charset))

@@ -41,6 +41,7 @@ from .._convert.compile import (
     is_body_type,
     type_name,
 )
+from .._utils import call_target
 from ..background.tasks import BackgroundTasks
 from ..params import (
     REQUIRED,
@@ -208,16 +209,13 @@ def call_kind(call: Any) -> Kind:
     """Whether ``call`` is async, sync, or a (sync or async) generator function."""
     if inspect.isclass(call):
         return Kind.SYNC
-    dunder = None if inspect.isroutine(call) else getattr(call, "__call__", None)  # noqa: B004
-    for target in (call, dunder):
-        if target is None:
-            continue
-        if inspect.isasyncgenfunction(target):
-            return Kind.ASYNC_GEN
-        if inspect.isgeneratorfunction(target):
-            return Kind.SYNC_GEN
-        if inspect.iscoroutinefunction(target):
-            return Kind.ASYNC
+    target = call_target(call)
+    if inspect.isasyncgenfunction(target):
+        return Kind.ASYNC_GEN
+    if inspect.isgeneratorfunction(target):
+        return Kind.SYNC_GEN
+    if inspect.iscoroutinefunction(target):
+        return Kind.ASYNC
     return Kind.SYNC
 
 

@@ -15,19 +15,12 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from .._utils import is_async_callable
+
 __all__ = ["BackgroundTask", "BackgroundTasks"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _is_async_callable(func: Any) -> bool:
-    while isinstance(func, functools.partial):
-        func = func.func
-    # A callable object whose __call__ is async counts too (what Starlette does).
-    return inspect.iscoroutinefunction(func) or (
-        callable(func) and inspect.iscoroutinefunction(type(func).__call__)
-    )
 
 
 def _callable_name(func: Any) -> str:
@@ -76,7 +69,7 @@ class BackgroundTask(Generic[P]):
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = _is_async_callable(func)
+        self.is_async = is_async_callable(func)
         self.name = _callable_name(func)
 
     async def __call__(self) -> None:

@@ -31,6 +31,8 @@ from typing import Final
 
 import h11
 
+from ..._utils import NO_CONTENT_STATUSES, sends_content_length
+
 __all__ = [
     "BodyReceived",
     "ConnectionCore",
@@ -165,8 +167,6 @@ class InvalidResponse(Exception):
 _STATUS_LINES: dict[int, bytes] = {
     s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
 }
-# RFC 9110 sections 6.4.1 and 15: these statuses never carry content.
-_NO_CONTENT = frozenset({204, 304})
 
 # h11 tracks keep-alive and the request/response cycle; for complete responses
 # we write the bytes ourselves (one buffer, pre-encoded parts) and show h11 a
@@ -416,9 +416,9 @@ class ConnectionCore:
         # One scan instead of one per header: each line has exactly one CR and one LF.
         if block.count(b"\n") != len(lines) or block.count(b"\r") != len(lines) or b"\0" in block:
             raise InvalidResponse("a response header contains CR, LF or NUL")
-        if status_code in _NO_CONTENT:
-            if body:
-                raise InvalidResponse(f"a {status_code} response cannot have a body")
+        if status_code in NO_CONTENT_STATUSES and body:
+            raise InvalidResponse(f"a {status_code} response cannot have a body")
+        if not sends_content_length(status_code):
             framing = b""
         else:
             length = str(len(body)).encode("ascii")
