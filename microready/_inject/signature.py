@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from .._convert.compile import (
+from .._convert import (
     Converter,
     UnsupportedType,
     compile_converter,

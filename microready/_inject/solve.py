@@ -30,7 +30,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from .._convert.compile import ConversionError, ErrorDict, missing_error, relocate
+from .._convert import ConversionError, ErrorDict, missing_error, relocate
 from ..background.tasks import BackgroundTasks
 from ..exceptions import HTTPException, RequestValidationError
 from ..requests import Request

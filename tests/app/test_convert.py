@@ -9,7 +9,7 @@ from typing import Annotated, Any, NewType, Union
 
 import pytest
 
-from microready._convert.compile import (
+from microready._convert import (
     ConversionError,
     UnsupportedType,
     compile_converter,
