@@ -7,12 +7,13 @@ the background-task runner.
 
 One request, in ``handle``:
 
-1. the route table finds the route (a dict lookup for static paths) or
+1. find: the route table finds the route (a dict lookup for static paths) or
    answers 404/405 through the exception handlers;
-2. the endpoint's plan says how much work there is: nothing to read, only
-   path/query/header/cookie values, or the full dependency solver;
-3. the result becomes a response (JSON unless the route says otherwise);
-4. the ``Reply`` carries the response, the request's background tasks (the
+2. run: ``_inject.run_endpoint`` calls the endpoint with what its plan asks
+   for: nothing, path/query/header/cookie values, or the full dependency
+   solver;
+3. respond: the result becomes a response (JSON unless the route says
+   otherwise), and the ``Reply`` carries the response, the request's background tasks (the
    injected ``BackgroundTasks`` first, then the response's own ``background``:
    both run, unlike FastAPI) and the teardown of ``yield`` dependencies, which
    the server runs after the tasks.
@@ -36,15 +37,7 @@ import anyio
 import anyio.to_thread
 
 from ._exchange import Reply
-from ._inject.signature import Kind, Mode
-from ._inject.solve import (
-    RequestState,
-    call_plan,
-    close_failed,
-    load_body,
-    read_params,
-    solve,
-)
+from ._inject import RequestState, close_failed, run_endpoint
 from ._utils import NO_CONTENT_STATUSES, is_async_callable
 from .background.runner import BackgroundRunner
 from .background.tasks import BackgroundTask, BackgroundTasks
@@ -63,7 +56,6 @@ background_logger = logging.getLogger("microready.background")
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
-
 
 
 def _task_list(background: BackgroundTask[Any] | BackgroundTasks) -> list[BackgroundTask[Any]]:
@@ -216,7 +208,10 @@ class MicroReady(Router):
         return self._table
 
     async def handle(self, request: Request) -> Reply:
-        """Answer one request; see the module docstring. Never raises an ``Exception``."""
+        """Answer one request: find the route, run the endpoint, respond.
+
+        See the module docstring. Never raises an ``Exception``.
+        """
         if request.app is None:
             request.app = self
         if self._lifespan_state:
@@ -228,33 +223,10 @@ class MicroReady(Router):
         if params:
             request.path_params = params
         plan = route.plan
-        root = plan.root
-        state: RequestState | None = None
+        state = RequestState(request, route.status_code) if plan.needs_state else None
         try:
-            mode = plan.mode
-            if mode is Mode.NO_PARAMS:
-                if root.kind is Kind.ASYNC:
-                    result = await root.call()
-                else:
-                    result = await anyio.to_thread.run_sync(root.call)
-            elif mode is Mode.SIMPLE:
-                kwargs: dict[str, Any] = {}
-                errors: list[dict[str, Any]] = []
-                read_params(root, request, kwargs, errors)
-                if errors:
-                    raise RequestValidationError(errors)
-                for name in root.request_names:
-                    kwargs[name] = request
-                result = await call_plan(root, kwargs, None)
-            else:
-                state = RequestState(request, route.status_code)
-                if plan.reads_body:
-                    await load_body(state)
-                solved = await solve(root, state)
-                if solved is None:
-                    raise RequestValidationError(state.errors, body=state.body)
-                result = await call_plan(root, solved, state)
-            response = self._response(route, result, state)
+            result = await run_endpoint(plan, request, state)
+            return self._respond(route, result, state)
         except Exception as exc:
             return await self._failed(request, exc, state)
         except BaseException as exc:  # cancelled: still close the yield dependencies
@@ -262,6 +234,33 @@ class MicroReady(Router):
                 with anyio.CancelScope(shield=True):
                     await close_failed(state.stack, exc)
             raise
+
+    @staticmethod
+    def _respond(route: Route, result: Any, state: RequestState | None) -> Reply:
+        """The endpoint's result as a response, with the work to run after it is sent.
+
+        A result that is not a ``Response`` goes into the route's response class
+        (JSON unless it says otherwise) with the status and headers an injected
+        ``Response`` parameter set. The tasks: the injected ``BackgroundTasks``
+        first, then the response's own ``background``.
+        """
+        if isinstance(result, Response):
+            response = result
+        else:
+            status = route.status_code
+            sub = state.response if state is not None else None
+            if sub is not None:
+                status = sub.status_code
+            if status is not None and status in NO_CONTENT_STATUSES:
+                response = Response(status_code=status)
+            elif route.response_class is JSONResponse:
+                response = JSONResponse(result, status if status is not None else 200)
+            elif status is None:
+                response = route.response_class(result)
+            else:
+                response = route.response_class(result, status_code=status)
+            if sub is not None:
+                response.raw_headers.extend(sub.raw_headers)
         background = response.background
         if state is None:
             if background is None:
@@ -273,26 +272,6 @@ class MicroReady(Router):
             tasks.extend(_task_list(background))
         stack = state.stack
         return Reply(response, tasks, stack.aclose if stack is not None else None)
-
-    @staticmethod
-    def _response(route: Route, result: Any, state: RequestState | None) -> Response:
-        if isinstance(result, Response):
-            return result
-        status = route.status_code
-        sub = state.response if state is not None else None
-        if sub is not None:
-            status = sub.status_code
-        if status is not None and status in NO_CONTENT_STATUSES:
-            response = Response(status_code=status)
-        elif route.response_class is JSONResponse:
-            response = JSONResponse(result, status if status is not None else 200)
-        elif status is None:
-            response = route.response_class(result)
-        else:
-            response = route.response_class(result, status_code=status)
-        if sub is not None:
-            response.raw_headers.extend(sub.raw_headers)
-        return response
 
     async def _no_route(self, request: Request, other_methods: tuple[Route, ...]) -> Reply:
         if other_methods:

@@ -7,7 +7,7 @@ They are used exactly as in FastAPI, as a default value or inside ``Annotated``:
     async def read_items(commons: Annotated[dict, Depends(common_parameters)]): ...
 
 A marker only describes where a value comes from and what it must satisfy;
-``_signature`` reads the markers once, when the route is registered. The
+``_inject.signature`` reads the markers once, when the route is registered. The
 functions return ``Any`` (like FastAPI's) so that ``q: str = Query("x")``
 type-checks; the objects they build are the classes below.
 
@@ -19,12 +19,19 @@ unchanged; microready has no OpenAPI generator, so they are only stored.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:  # pragma: no cover - 3.10: only type checkers need it; they bundle it
+    from typing_extensions import Unpack
 
 __all__ = [
     "Body",
+    "BodyOptions",
     "BodyParam",
     "Constraints",
     "Cookie",
@@ -32,11 +39,14 @@ __all__ = [
     "Dependency",
     "Depends",
     "Header",
+    "HeaderOptions",
     "HeaderParam",
     "Param",
     "Path",
+    "PathOptions",
     "PathParam",
     "Query",
+    "QueryOptions",
     "QueryParam",
     "REQUIRED",
 ]
@@ -76,13 +86,63 @@ class Constraints:
     pattern: str | None = None
 
     def __bool__(self) -> bool:
-        return any(
-            value is not None
-            for value in (
-                self.gt, self.ge, self.lt, self.le, self.multiple_of,
-                self.min_length, self.max_length, self.pattern,
-            )
-        )
+        return any(getattr(self, field.name) is not None for field in fields(self))
+
+
+# -- the keywords the markers take: each list written once, each keyword typed, so an
+# -- editor completes them and mypy flags ``Query(max_length="5")``.
+
+
+class PathOptions(TypedDict, total=False):
+    """What every marker takes after its default; ``Path()`` takes only these."""
+
+    alias: str | None
+    # The fields of Constraints, which Param.__init__ reads through dataclasses.fields:
+    gt: float | None
+    ge: float | None
+    lt: float | None
+    le: float | None
+    multiple_of: float | None
+    min_length: int | None
+    max_length: int | None
+    pattern: str | None
+    regex: str | None  # pattern's old name
+    # Documentation only (there is no OpenAPI generator), kept on the marker:
+    title: str | None
+    description: str | None
+    examples: list[Any] | None
+    example: Any
+    deprecated: bool | None
+    include_in_schema: bool
+    json_schema_extra: dict[str, Any] | None
+
+
+class QueryOptions(PathOptions, total=False):
+    """``Query()`` and ``Cookie()``: a value the client may leave out can have a factory."""
+
+    default_factory: Callable[[], Any] | None
+
+
+class HeaderOptions(QueryOptions, total=False):
+    """``Header()``: whether ``user_agent`` reads ``User-Agent`` (it does by default)."""
+
+    convert_underscores: bool
+
+
+class BodyOptions(QueryOptions, total=False):
+    """``Body()``: ``embed=True`` reads the value under its name in a JSON object."""
+
+    embed: bool | None
+    media_type: str
+
+
+def _check_keywords(callee: str, options: Mapping[str, object],
+                    accepted: frozenset[str]) -> None:
+    """Python's own TypeError for a keyword ``callee`` does not take: at run time
+    ``**options`` accepts any, and the TypedDict's keys say which are meant."""
+    for name in options:
+        if name not in accepted:
+            raise TypeError(f"{callee}() got an unexpected keyword argument {name!r}")
 
 
 class Param:
@@ -90,29 +150,12 @@ class Param:
 
     location: ClassVar[str] = ""
 
-    def __init__(
-        self,
-        default: Any = REQUIRED,
-        *,
-        default_factory: Callable[[], Any] | None = None,
-        alias: str | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        gt: float | None = None,
-        ge: float | None = None,
-        lt: float | None = None,
-        le: float | None = None,
-        multiple_of: float | None = None,
-        min_length: int | None = None,
-        max_length: int | None = None,
-        pattern: str | None = None,
-        regex: str | None = None,
-        examples: list[Any] | None = None,
-        example: Any = None,
-        deprecated: bool | None = None,
-        include_in_schema: bool = True,
-        json_schema_extra: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, default: Any = REQUIRED, **options: Unpack[QueryOptions]) -> None:
+        _check_keywords("Param.__init__", options, QueryOptions.__optional_keys__)
+        default_factory = options.get("default_factory")
+        alias = options.get("alias")
+        pattern = options.get("pattern")
+        regex = options.get("regex")
         if default is not REQUIRED and default is not ... and default_factory is not None:
             raise TypeError(
                 f"{type(self).__name__}() takes a default or a default_factory, not both: "
@@ -126,17 +169,17 @@ class Param:
         self.default = REQUIRED if default is ... else default
         self.default_factory = default_factory
         self.alias = alias
-        self.title = title
-        self.description = description
-        self.constraints = Constraints(
-            gt, ge, lt, le, multiple_of, min_length, max_length,
-            pattern if pattern is not None else regex,
-        )
-        self.examples = examples
-        self.example = example
-        self.deprecated = deprecated
-        self.include_in_schema = include_in_schema
-        self.json_schema_extra = json_schema_extra
+        self.title = options.get("title")
+        self.description = options.get("description")
+        checks: dict[str, Any] = {f.name: options.get(f.name) for f in fields(Constraints)}
+        if regex is not None:
+            checks["pattern"] = regex
+        self.constraints = Constraints(**checks)
+        self.examples = options.get("examples")
+        self.example = options.get("example")
+        self.deprecated = options.get("deprecated")
+        self.include_in_schema = options.get("include_in_schema", True)
+        self.json_schema_extra = options.get("json_schema_extra")
 
     @property
     def _marker_name(self) -> str:
@@ -163,7 +206,7 @@ class HeaderParam(Param):
     location = "header"
 
     def __init__(self, default: Any = REQUIRED, *, convert_underscores: bool = True,
-                 **options: Any) -> None:
+                 **options: Unpack[QueryOptions]) -> None:
         super().__init__(default, **options)
         self.convert_underscores = convert_underscores
 
@@ -176,7 +219,7 @@ class BodyParam(Param):
     location = "body"
 
     def __init__(self, default: Any = REQUIRED, *, embed: bool | None = None,
-                 media_type: str = "application/json", **options: Any) -> None:
+                 media_type: str = "application/json", **options: Unpack[QueryOptions]) -> None:
         super().__init__(default, **options)
         self.embed = embed
         self.media_type = media_type
@@ -219,179 +262,45 @@ def _not_callable_message(value: object) -> str:
 # -- ``q: str = Query("x")`` type-checks.
 
 
-def Query(
-    default: Any = REQUIRED,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    alias: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    gt: float | None = None,
-    ge: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-    multiple_of: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-    regex: str | None = None,
-    examples: list[Any] | None = None,
-    example: Any = None,
-    deprecated: bool | None = None,
-    include_in_schema: bool = True,
-    json_schema_extra: dict[str, Any] | None = None,
-) -> Any:
+def Query(default: Any = REQUIRED, **options: Unpack[QueryOptions]) -> Any:
     """A query-string parameter: ``q: str | None = Query(default=None, max_length=50)``."""
-    return QueryParam(
-        default, default_factory=default_factory, alias=alias, title=title,
-        description=description, gt=gt, ge=ge, lt=lt, le=le, multiple_of=multiple_of,
-        min_length=min_length, max_length=max_length, pattern=pattern, regex=regex,
-        examples=examples, example=example, deprecated=deprecated,
-        include_in_schema=include_in_schema, json_schema_extra=json_schema_extra,
-    )
+    _check_keywords("Query", options, QueryOptions.__optional_keys__)
+    return QueryParam(default, **options)
 
 
-def Path(
-    default: Any = REQUIRED,
-    *,
-    alias: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    gt: float | None = None,
-    ge: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-    multiple_of: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-    regex: str | None = None,
-    examples: list[Any] | None = None,
-    example: Any = None,
-    deprecated: bool | None = None,
-    include_in_schema: bool = True,
-    json_schema_extra: dict[str, Any] | None = None,
-) -> Any:
+def Path(default: Any = REQUIRED, **options: Unpack[PathOptions]) -> Any:
     """A path parameter with checks: ``item_id: Annotated[int, Path(ge=1)]``.
 
     Path parameters are always required; a default is ignored, as in FastAPI.
     """
-    return PathParam(
-        default, alias=alias, title=title, description=description, gt=gt, ge=ge, lt=lt,
-        le=le, multiple_of=multiple_of, min_length=min_length, max_length=max_length,
-        pattern=pattern, regex=regex, examples=examples, example=example,
-        deprecated=deprecated, include_in_schema=include_in_schema,
-        json_schema_extra=json_schema_extra,
-    )
+    _check_keywords("Path", options, PathOptions.__optional_keys__)
+    return PathParam(default, **options)
 
 
-def Header(
-    default: Any = REQUIRED,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    alias: str | None = None,
-    convert_underscores: bool = True,
-    title: str | None = None,
-    description: str | None = None,
-    gt: float | None = None,
-    ge: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-    multiple_of: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-    regex: str | None = None,
-    examples: list[Any] | None = None,
-    example: Any = None,
-    deprecated: bool | None = None,
-    include_in_schema: bool = True,
-    json_schema_extra: dict[str, Any] | None = None,
-) -> Any:
+def Header(default: Any = REQUIRED, **options: Unpack[HeaderOptions]) -> Any:
     """A request header: ``user_agent: str | None = Header(None)`` reads ``User-Agent``.
 
     Underscores in the parameter's name become hyphens unless
     ``convert_underscores=False``; an ``alias`` is used as it is.
     """
-    return HeaderParam(
-        default, convert_underscores=convert_underscores, default_factory=default_factory,
-        alias=alias, title=title, description=description, gt=gt, ge=ge, lt=lt, le=le,
-        multiple_of=multiple_of, min_length=min_length, max_length=max_length,
-        pattern=pattern, regex=regex, examples=examples, example=example,
-        deprecated=deprecated, include_in_schema=include_in_schema,
-        json_schema_extra=json_schema_extra,
-    )
+    _check_keywords("Header", options, HeaderOptions.__optional_keys__)
+    return HeaderParam(default, **options)
 
 
-def Cookie(
-    default: Any = REQUIRED,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    alias: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    gt: float | None = None,
-    ge: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-    multiple_of: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-    regex: str | None = None,
-    examples: list[Any] | None = None,
-    example: Any = None,
-    deprecated: bool | None = None,
-    include_in_schema: bool = True,
-    json_schema_extra: dict[str, Any] | None = None,
-) -> Any:
+def Cookie(default: Any = REQUIRED, **options: Unpack[QueryOptions]) -> Any:
     """A cookie: ``ads_id: str | None = Cookie(None)``."""
-    return CookieParam(
-        default, default_factory=default_factory, alias=alias, title=title,
-        description=description, gt=gt, ge=ge, lt=lt, le=le, multiple_of=multiple_of,
-        min_length=min_length, max_length=max_length, pattern=pattern, regex=regex,
-        examples=examples, example=example, deprecated=deprecated,
-        include_in_schema=include_in_schema, json_schema_extra=json_schema_extra,
-    )
+    _check_keywords("Cookie", options, QueryOptions.__optional_keys__)
+    return CookieParam(default, **options)
 
 
-def Body(
-    default: Any = REQUIRED,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    embed: bool | None = None,
-    media_type: str = "application/json",
-    alias: str | None = None,
-    title: str | None = None,
-    description: str | None = None,
-    gt: float | None = None,
-    ge: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-    multiple_of: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-    regex: str | None = None,
-    examples: list[Any] | None = None,
-    example: Any = None,
-    deprecated: bool | None = None,
-    include_in_schema: bool = True,
-    json_schema_extra: dict[str, Any] | None = None,
-) -> Any:
+def Body(default: Any = REQUIRED, **options: Unpack[BodyOptions]) -> Any:
     """A value from the JSON body: ``importance: int = Body()``.
 
     With one body parameter the whole body is its value; ``embed=True`` (or a
     second body parameter) makes the body an object keyed by parameter name.
     """
-    return BodyParam(
-        default, embed=embed, media_type=media_type, default_factory=default_factory,
-        alias=alias, title=title, description=description, gt=gt, ge=ge, lt=lt, le=le,
-        multiple_of=multiple_of, min_length=min_length, max_length=max_length,
-        pattern=pattern, regex=regex, examples=examples, example=example,
-        deprecated=deprecated, include_in_schema=include_in_schema,
-        json_schema_extra=json_schema_extra,
-    )
+    _check_keywords("Body", options, BodyOptions.__optional_keys__)
+    return BodyParam(default, **options)
 
 
 def Depends(

@@ -1,10 +1,11 @@
 """Routes, routers and the table that finds a request's route.
 
 A path template is parsed once into a regular expression (``/items/{item_id}``,
-``/files/{file_path:path}``, ``/users/{user_id:int}``). A route whose path has no
-parameter is *static*. The ``RouteTable`` built from an app's routes finds a
-static path with one dict lookup, and only scans the dynamic routes for other
-paths. The answer is the one FastAPI (Starlette) gives for the same routes:
+``/files/{file_path:path}``, ``/users/{user_id:int}``; see ``_path_template``).
+A route whose path has no parameter is *static*. The ``RouteTable`` built from
+an app's routes finds a static path with one dict lookup, and only scans the
+dynamic routes for other paths. The answer is the one FastAPI (Starlette)
+gives for the same routes:
 
 * routes are tried in registration order; the first whose path *and* method
   match wins. For each static path the table precomputes, at build time, the
@@ -21,110 +22,23 @@ paths. The answer is the one FastAPI (Starlette) gives for the same routes:
 from __future__ import annotations
 
 import inspect
-import re
-import uuid
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from ._inject.signature import EndpointPlan, plan_endpoint
+from ._inject import EndpointPlan, plan_endpoint
+from ._path_template import PathTemplate
 from .params import Dependency
 from .responses import JSONResponse, Response
 
-if TYPE_CHECKING:
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:  # pragma: no cover - 3.10: only type checkers need it; they bundle it
     from typing_extensions import Unpack
 
-__all__ = ["PathTemplate", "Route", "RouteOptions", "RouteTable", "Router"]
+__all__ = ["PathTemplate", "Route", "RouteKeywords", "RouteOptions", "RouteTable", "Router"]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-
-
-# -- path templates ------------------------------------------------------------------
-
-# name: (regex, conversion of the matched text). The same set as Starlette's.
-_CONVERTORS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
-    "str": (r"[^/]+", None),
-    "path": (r".*", None),
-    "int": (r"[0-9]+", int),
-    "float": (r"[0-9]+(?:\.[0-9]+)?", float),
-    "uuid": (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-             uuid.UUID),
-}
-_PARAM = re.compile(r"\{([^{}]*)\}")
-
-
-class PathTemplate:
-    """A parsed route path: ``/items/{item_id}`` -> a regex and the parameter names."""
-
-    __slots__ = ("path", "names", "regex", "conversions", "prefix", "is_static")
-
-    def __init__(self, path: str) -> None:
-        if not isinstance(path, str):
-            raise TypeError(f"a route path is a str such as '/items/{{item_id}}', not {path!r}")
-        if not path.startswith("/"):
-            raise ValueError(
-                f"route path {path!r} must start with '/':\n"
-                f"    wrong: @app.get({path!r})\n"
-                f"    right: @app.get({'/' + path!r})"
-            )
-        self.path = path
-        names: list[str] = []
-        conversions: dict[str, Callable[[str], Any]] = {}
-        pattern: list[str] = []
-        position = 0
-        for match in _PARAM.finditer(path):
-            pattern.append(self._literal(path[position:match.start()]))
-            name, _, convertor = match.group(1).partition(":")
-            name = name.strip()
-            convertor = convertor.strip() or "str"
-            if not name.isidentifier():
-                raise ValueError(
-                    f"route path {path!r}: {{{match.group(1)}}} is not a valid parameter; "
-                    "a parameter is a Python name, e.g. /items/{item_id} or /files/{file_path:path}"
-                )
-            if convertor not in _CONVERTORS:
-                raise ValueError(
-                    f"route path {path!r}: unknown convertor {convertor!r} in "
-                    f"{{{match.group(1)}}}; "
-                    f"use one of {', '.join(_CONVERTORS)}, e.g. {{{name}:int}}"
-                )
-            if name in names:
-                raise ValueError(f"route path {path!r} uses the parameter {{{name}}} twice")
-            names.append(name)
-            regex, conversion = _CONVERTORS[convertor]
-            pattern.append(f"(?P<{name}>{regex})")
-            if conversion is not None:
-                conversions[name] = conversion
-            position = match.end()
-        pattern.append(self._literal(path[position:]))
-        self.names = tuple(names)
-        self.is_static = not names
-        self.regex = re.compile("".join(pattern))
-        self.conversions = conversions
-        # Text every match starts with: a cheap test before the regex.
-        self.prefix = path.split("{", 1)[0]
-
-    def _literal(self, text: str) -> str:
-        if "{" in text or "}" in text:
-            raise ValueError(
-                f"route path {self.path!r} has an unbalanced brace; parameters look like "
-                "{item_id}"
-            )
-        return re.escape(text)
-
-    def match(self, path: str) -> dict[str, Any] | None:
-        """The parameters if ``path`` matches this template, else None."""
-        if not path.startswith(self.prefix):
-            return None
-        found = self.regex.fullmatch(path)
-        if found is None:
-            return None
-        params: dict[str, Any] = found.groupdict()
-        for name, conversion in self.conversions.items():
-            params[name] = conversion(params[name])
-        return params
-
-    def __repr__(self) -> str:
-        return f"PathTemplate({self.path!r})"
 
 
 # -- routes --------------------------------------------------------------------------
@@ -145,6 +59,20 @@ class RouteOptions(TypedDict, total=False):
     deprecated: bool | None
     operation_id: str | None
     include_in_schema: bool
+
+
+class RouteKeywords(RouteOptions, total=False):
+    """Every keyword of ``add_api_route``, ``api_route`` and the verb decorators.
+
+    Written once, so each decorator is one line and an editor still completes
+    (and mypy still checks) every keyword. A keyword not listed here is kept on
+    ``Route.metadata`` like the documentation-only ones, as it always was.
+    """
+
+    status_code: int | None
+    response_class: type[Response] | None
+    dependencies: Sequence[Any] | None
+    name: str | None
 
 
 def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple[Dependency, ...]:
@@ -285,15 +213,9 @@ class Router:
 
     _label = "router"  # how error messages name this object
 
-    def __init__(
-        self,
-        *,
-        prefix: str = "",
-        dependencies: Sequence[Any] | None = None,
-        default_response_class: type[Response] | None = None,
-        tags: list[Any] | None = None,
-        responses: dict[Any, Any] | None = None,
-    ) -> None:
+    def __init__(self, *, prefix: str = "", dependencies: Sequence[Any] | None = None,
+                 default_response_class: type[Response] | None = None,
+                 tags: list[Any] | None = None, responses: dict[Any, Any] | None = None) -> None:
         self.prefix = _check_prefix(prefix, "Router()")
         self.dependencies = _check_dependencies(dependencies, "Router()")
         self.default_response_class = default_response_class
@@ -302,18 +224,9 @@ class Router:
         self.routes: list[Route] = []
         self.revision = 0  # bumped on every change, so an app knows to rebuild its table
 
-    def add_api_route(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        *,
-        methods: Sequence[str] | None = None,
-        status_code: int | None = None,
-        response_class: type[Response] | None = None,
-        dependencies: Sequence[Any] | None = None,
-        name: str | None = None,
-        **options: Unpack[RouteOptions],
-    ) -> Route:
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], *,
+                      methods: Sequence[str] | None = None,
+                      **options: Unpack[RouteKeywords]) -> Route:
         """Register ``endpoint`` for ``path`` (what the decorators call)."""
         if path and not path.startswith("/"):
             raise ValueError(
@@ -324,7 +237,11 @@ class Router:
         if not path and not self.prefix:
             raise ValueError("a route path cannot be empty; use '/'")
         where = f"route {path!r}"
-        metadata: RouteOptions = {**options}
+        status_code = options.pop("status_code", None)
+        response_class = options.pop("response_class", None)
+        dependencies = options.pop("dependencies", None)
+        name = options.pop("name", None)
+        metadata: RouteOptions = options  # what is left: the documentation-only options
         if self.tags or options.get("tags"):
             metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
         route = Route(
@@ -342,17 +259,8 @@ class Router:
         self.revision += 1
         return route
 
-    def api_route(
-        self,
-        path: str,
-        *,
-        methods: Sequence[str] | None = None,
-        status_code: int | None = None,
-        response_class: type[Response] | None = None,
-        dependencies: Sequence[Any] | None = None,
-        name: str | None = None,
-        **options: Unpack[RouteOptions],
-    ) -> Callable[[Endpoint], Endpoint]:
+    def api_route(self, path: str, *, methods: Sequence[str] | None = None,
+                  **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
         """``@router.api_route("/items", methods=["GET", "POST"])``"""
         if callable(path):
             raise TypeError(
@@ -362,80 +270,41 @@ class Router:
             )
 
         def register(endpoint: Endpoint) -> Endpoint:
-            self.add_api_route(
-                path, endpoint, methods=methods, status_code=status_code,
-                response_class=response_class, dependencies=dependencies, name=name, **options,
-            )
+            self.add_api_route(path, endpoint, methods=methods, **options)
             return endpoint
 
         return register
 
-    def get(self, path: str, *, status_code: int | None = None,
-            response_class: type[Response] | None = None,
-            dependencies: Sequence[Any] | None = None, name: str | None = None,
-            **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["GET"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    # One per method, as FastAPI has; each takes every keyword of RouteKeywords.
 
-    def post(self, path: str, *, status_code: int | None = None,
-             response_class: type[Response] | None = None,
-             dependencies: Sequence[Any] | None = None, name: str | None = None,
-             **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["POST"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def get(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        """``@router.get("/items/{item_id}")``; a GET route answers HEAD too."""
+        return self.api_route(path, methods=["GET"], **options)
 
-    def put(self, path: str, *, status_code: int | None = None,
-            response_class: type[Response] | None = None,
-            dependencies: Sequence[Any] | None = None, name: str | None = None,
-            **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["PUT"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def post(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["POST"], **options)
 
-    def patch(self, path: str, *, status_code: int | None = None,
-              response_class: type[Response] | None = None,
-              dependencies: Sequence[Any] | None = None, name: str | None = None,
-              **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["PATCH"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def put(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["PUT"], **options)
 
-    def delete(self, path: str, *, status_code: int | None = None,
-               response_class: type[Response] | None = None,
-               dependencies: Sequence[Any] | None = None, name: str | None = None,
-               **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["DELETE"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def patch(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["PATCH"], **options)
 
-    def head(self, path: str, *, status_code: int | None = None,
-             response_class: type[Response] | None = None,
-             dependencies: Sequence[Any] | None = None, name: str | None = None,
-             **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["HEAD"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def delete(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["DELETE"], **options)
 
-    def options(self, path: str, *, status_code: int | None = None,
-                response_class: type[Response] | None = None,
-                dependencies: Sequence[Any] | None = None, name: str | None = None,
-                **options: Unpack[RouteOptions]) -> Callable[[Endpoint], Endpoint]:
-        return self.api_route(path, methods=["OPTIONS"], status_code=status_code,
-                              response_class=response_class, dependencies=dependencies,
-                              name=name, **options)
+    def head(self, path: str, **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["HEAD"], **options)
 
-    def include_router(
-        self,
-        router: Router,
-        *,
-        prefix: str = "",
-        dependencies: Sequence[Any] | None = None,
-        default_response_class: type[Response] | None = None,
-        tags: list[Any] | None = None,
-        responses: dict[Any, Any] | None = None,
-    ) -> None:
+    def options(self, path: str,
+                **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:
+        return self.api_route(path, methods=["OPTIONS"], **options)
+
+    def include_router(self, router: Router, *, prefix: str = "",
+                       dependencies: Sequence[Any] | None = None,
+                       default_response_class: type[Response] | None = None,
+                       tags: list[Any] | None = None,
+                       responses: dict[Any, Any] | None = None) -> None:
         """Mount ``router``'s routes here, under ``prefix`` and after ``dependencies``.
 
         The routes are copied as they are now, as FastAPI does: routes added to

@@ -3,8 +3,9 @@
 ``plan_endpoint`` inspects the endpoint and, recursively, every dependency it
 names, and records for each parameter where its value comes from (path,
 query, header, cookie, body, a dependency, or an injected object) and the
-converter that turns the raw value into the declared type. ``dependencies``
-then follows that plan for every request without calling ``inspect`` again.
+converter that turns the raw value into the declared type, in the objects of
+``plan``. ``solve`` then follows that plan for every request without calling
+``inspect`` again.
 
 The rules are FastAPI's:
 
@@ -25,12 +26,10 @@ the route and the parameter and showing the right spelling.
 
 from __future__ import annotations
 
-import copy
-import enum
+import dataclasses
 import inspect
 import types
 from collections.abc import Callable, Sequence
-from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from .._convert import (
@@ -41,7 +40,6 @@ from .._convert import (
     is_body_type,
     type_name,
 )
-from .._utils import call_target
 from ..background.tasks import BackgroundTasks
 from ..params import (
     REQUIRED,
@@ -54,169 +52,14 @@ from ..params import (
 )
 from ..requests import Request
 from ..responses import Response
+from .call import caller_without_args
+from .plan import CallPlan, DependencyPlan, EndpointPlan, Kind, ParamPlan, call_kind
 
-__all__ = [
-    "CallPlan",
-    "DependencyPlan",
-    "EndpointPlan",
-    "Kind",
-    "Mode",
-    "ParamPlan",
-    "plan_endpoint",
-]
-
-
-class Kind(enum.Enum):
-    """How a callable is called, decided once."""
-
-    ASYNC = "async def"
-    SYNC = "def (run in a worker thread)"
-    ASYNC_GEN = "async generator (async with)"
-    SYNC_GEN = "generator (with, in a worker thread)"
-
-
-class Mode(enum.Enum):
-    """How much work a request to an endpoint needs, so the common cases stay cheap."""
-
-    NO_PARAMS = "call it with nothing"
-    SIMPLE = "path/query/header/cookie/Request only"
-    FULL = "dependencies, body, background tasks or a Response parameter"
-
-
-class ParamPlan:
-    """One parameter read from the request: where, under which key, converted how."""
-
-    __slots__ = (
-        "name", "key", "raw_key", "loc", "convert", "required", "default", "default_factory",
-        "copy_default", "many", "embed",
-    )
-
-    def __init__(self, name: str, location: str, key: str, convert: Converter | None, *,
-                 required: bool, default: Any, default_factory: Callable[[], Any] | None,
-                 many: bool, embed: bool, loc_key: str | None = None) -> None:
-        self.name = name
-        self.key = key
-        self.raw_key = key.encode("latin-1") if location == "header" else b""
-        self.loc: tuple[str, ...] = (location, loc_key if loc_key is not None else key)
-        self.convert = convert
-        self.required = required
-        self.default = default
-        self.default_factory = default_factory
-        # FastAPI copies mutable defaults so one request cannot change the next's.
-        self.copy_default = isinstance(default, list | dict | set)
-        self.many = many
-        self.embed = embed
-
-    def default_value(self) -> Any:
-        if self.default_factory is not None:
-            return self.default_factory()
-        if self.copy_default:
-            return copy.deepcopy(self.default)
-        return self.default
-
-    def __repr__(self) -> str:
-        return f"<ParamPlan {self.name} from {self.loc}>"
-
-
-class DependencyPlan:
-    """``name=Depends(call)``; ``name`` is None for ``dependencies=[...]`` entries."""
-
-    __slots__ = ("name", "call", "plan", "use_cache")
-
-    def __init__(self, name: str | None, call: Callable[..., Any], plan: CallPlan,
-                 use_cache: bool) -> None:
-        self.name = name
-        self.call = call
-        self.plan = plan
-        self.use_cache = use_cache
-
-
-class CallPlan:
-    """What to pass to one callable (an endpoint or a dependency)."""
-
-    __slots__ = (
-        "call", "name", "kind", "context", "path", "query", "header", "cookie", "body",
-        "request_names", "tasks_names", "response_names", "dependencies",
-    )
-
-    def __init__(self, call: Callable[..., Any], name: str, kind: Kind) -> None:
-        self.call = call
-        self.name = name
-        self.kind = kind
-        # For generator dependencies: call(**kwargs) as a context manager.
-        self.context: Callable[..., Any] | None = None
-        if kind is Kind.ASYNC_GEN:
-            self.context = asynccontextmanager(call)
-        elif kind is Kind.SYNC_GEN:
-            self.context = contextmanager(call)
-        self.path: tuple[ParamPlan, ...] = ()
-        self.query: tuple[ParamPlan, ...] = ()
-        self.header: tuple[ParamPlan, ...] = ()
-        self.cookie: tuple[ParamPlan, ...] = ()
-        self.body: tuple[ParamPlan, ...] = ()
-        self.request_names: tuple[str, ...] = ()
-        self.tasks_names: tuple[str, ...] = ()
-        self.response_names: tuple[str, ...] = ()
-        self.dependencies: tuple[DependencyPlan, ...] = ()
-
-    def walk(self) -> list[CallPlan]:
-        """This plan and every plan below it, each once."""
-        seen: dict[int, CallPlan] = {}
-        pending = [self]
-        while pending:
-            plan = pending.pop()
-            if id(plan) not in seen:
-                seen[id(plan)] = plan
-                pending.extend(dep.plan for dep in reversed(plan.dependencies))
-        return list(seen.values())
-
-    def __repr__(self) -> str:
-        return f"<CallPlan {self.name} ({self.kind.value})>"
-
-
-class EndpointPlan:
-    """The endpoint's plan plus facts about its whole dependency tree."""
-
-    __slots__ = ("root", "mode", "reads_body")
-
-    def __init__(self, root: CallPlan) -> None:
-        self.root = root
-        plans = root.walk()
-        body = [param for plan in plans for param in plan.body]
-        # FastAPI: a single body parameter *is* the body, unless embed=True;
-        # with several, the body is an object keyed by their names.
-        if len(body) == 1 and not body[0].embed:
-            body[0].loc = ("body",)  # errors point into the body itself
-        else:
-            for param in body:
-                param.embed = True
-        self.reads_body = bool(body)
-        if root.dependencies or body or any(
-            plan.tasks_names or plan.response_names for plan in plans
-        ):
-            self.mode = Mode.FULL
-        elif root.path or root.query or root.header or root.cookie or root.request_names:
-            self.mode = Mode.SIMPLE
-        else:
-            self.mode = Mode.NO_PARAMS
+__all__ = ["plan_endpoint"]
 
 
 def _callable_name(call: Any) -> str:
     return str(getattr(call, "__qualname__", None) or getattr(call, "__name__", None) or call)
-
-
-def call_kind(call: Any) -> Kind:
-    """Whether ``call`` is async, sync, or a (sync or async) generator function."""
-    if inspect.isclass(call):
-        return Kind.SYNC
-    target = call_target(call)
-    if inspect.isasyncgenfunction(target):
-        return Kind.ASYNC_GEN
-    if inspect.isgeneratorfunction(target):
-        return Kind.SYNC_GEN
-    if inspect.iscoroutinefunction(target):
-        return Kind.ASYNC
-    return Kind.SYNC
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -239,10 +82,11 @@ def _is_many(tp: Any) -> bool:
 
 
 def _merge(first: Constraints, second: Constraints) -> Constraints:
+    """``first``'s checks, with ``second``'s where ``first`` sets none."""
     values = {}
-    for field in Constraints.__dataclass_fields__:
-        value = getattr(first, field)
-        values[field] = value if value is not None else getattr(second, field)
+    for field in dataclasses.fields(Constraints):
+        value = getattr(first, field.name)
+        values[field.name] = value if value is not None else getattr(second, field.name)
     return Constraints(**values)
 
 
@@ -475,4 +319,4 @@ def plan_endpoint(endpoint: Callable[..., Any], path_names: frozenset[str],
         raise TypeError(
             f"{where}: {root.name} is a generator; to stream, return a StreamingResponse"
         )
-    return EndpointPlan(root)
+    return EndpointPlan(root, caller_without_args(root))

@@ -1,82 +1,32 @@
-"""Solve a plan for one request: read parameters, call dependencies, collect errors.
+"""Solve a plan for one request: read parameters and the body, resolve dependencies.
 
-``solve(plan, state)`` walks the plan ``_signature`` built at registration:
-dependencies first (each solved the same way, to any depth), then the
-callable's own path, query, header, cookie and body parameters. It gathers
-*every* conversion error before giving up, so a 422 lists them all. As in
-FastAPI, a dependency whose own parameters failed is not called, the others
-are.
+``solve(plan, state)`` walks the plan ``signature`` built at registration:
+dependencies first (each solved the same way, to any depth, then called
+through ``call_plan``), then the callable's own path, query, header, cookie
+and body parameters. It gathers *every* conversion error before giving up, so
+a 422 lists them all. As in FastAPI, a dependency whose own parameters failed
+is not called, the others are.
 
-Per request, ``RequestState`` holds:
-
-* the dependency cache: a dependency used twice runs once, unless
-  ``use_cache=False``;
-* the one ``BackgroundTasks`` and the one ``Response`` that every parameter
-  asking for them receives;
-* the ``AsyncExitStack`` of ``yield`` dependencies. Sync ones enter and exit
-  in a worker thread. On success the app hands the stack's teardown to the
-  server, which runs it after the response and its background tasks; when the
-  request fails, the app closes it at once with the exception thrown in, so
-  ``except`` blocks in dependencies can turn it into an ``HTTPException``
-  (FastAPI's behaviour).
+``read_params`` alone serves the endpoints that need nothing else (the
+``SIMPLE`` mode), without a ``RequestState``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from contextlib import AbstractContextManager, AsyncExitStack
 from typing import Any
 
-import anyio.to_thread
-
 from .._convert import ConversionError, ErrorDict, missing_error, relocate
-from ..background.tasks import BackgroundTasks
 from ..exceptions import HTTPException, RequestValidationError
 from ..requests import Request
-from ..responses import Response
-from .signature import CallPlan, Kind, ParamPlan
+from .call import call_plan
+from .plan import CallPlan, ParamPlan
+from .state import RequestState
 
-__all__ = [
-    "RequestState",
-    "call_plan",
-    "close_failed",
-    "load_body",
-    "read_params",
-    "solve",
-]
+__all__ = ["load_body", "read_params", "solve"]
 
 _MISSING: Any = object()
 _FAILED: Any = object()  # cached for a dependency whose parameters did not convert
-
-
-class RequestState:
-    """Everything one request's dependency solving shares."""
-
-    __slots__ = ("request", "status_code", "cache", "errors", "tasks", "response", "stack", "body")
-
-    def __init__(self, request: Request, status_code: int | None = None) -> None:
-        self.request = request
-        self.status_code = status_code  # the route's, the Response parameter's default
-        self.cache: dict[Any, Any] = {}
-        self.errors: list[ErrorDict] = []
-        self.tasks: BackgroundTasks | None = None
-        self.response: Response | None = None
-        self.stack: AsyncExitStack | None = None
-        self.body: Any = None
-
-    def background_tasks(self) -> BackgroundTasks:
-        if self.tasks is None:
-            self.tasks = BackgroundTasks()
-        return self.tasks
-
-    def sub_response(self) -> Response:
-        """The ``Response`` parameters receive, to set headers, cookies or the status."""
-        if self.response is None:
-            response = Response(status_code=self.status_code or 200)
-            del response.headers["content-length"]
-            self.response = response
-        return self.response
 
 
 def _store(param: ParamPlan, raw: Any, kwargs: dict[str, Any], errors: list[ErrorDict]) -> None:
@@ -184,32 +134,6 @@ async def load_body(state: RequestState) -> None:
         raise HTTPException(400, "There was an error parsing the body") from None
 
 
-async def call_plan(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None) -> Any:
-    """Call ``plan.call`` the way its kind needs; enter generators on the request's stack."""
-    kind = plan.kind
-    if kind is Kind.ASYNC:
-        return await plan.call(**kwargs)
-    if kind is Kind.SYNC:
-        if kwargs:
-            return await anyio.to_thread.run_sync(functools.partial(plan.call, **kwargs))
-        return await anyio.to_thread.run_sync(plan.call)
-    assert state is not None and plan.context is not None  # generators are dependencies
-    if state.stack is None:
-        state.stack = AsyncExitStack()
-    if kind is Kind.ASYNC_GEN:
-        return await state.stack.enter_async_context(plan.context(**kwargs))
-    manager: AbstractContextManager[Any] = plan.context(**kwargs)
-    value = await anyio.to_thread.run_sync(manager.__enter__)
-    state.stack.push_async_exit(functools.partial(_exit_in_thread, manager))
-    return value
-
-
-async def _exit_in_thread(manager: AbstractContextManager[Any], exc_type: Any, exc: Any,
-                          traceback: Any) -> bool:
-    result = await anyio.to_thread.run_sync(manager.__exit__, exc_type, exc, traceback)
-    return bool(result)
-
-
 async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
     """The keyword arguments for ``plan.call``, or None if anything below it failed.
 
@@ -253,17 +177,3 @@ async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
     if failed or len(errors) != before:
         return None
     return kwargs
-
-
-async def close_failed(stack: AsyncExitStack, exc: BaseException) -> BaseException | None:
-    """Throw ``exc`` into the ``yield`` dependencies and close them, innermost first.
-
-    Returns the exception that comes out: ``exc`` itself, another one a
-    dependency raised instead (say, an ``HTTPException``), or None if they
-    swallowed it.
-    """
-    try:
-        suppressed = await stack.__aexit__(type(exc), exc, exc.__traceback__)
-    except BaseException as raised:  # a teardown raised: that is the request's error now
-        return raised
-    return None if suppressed else exc

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import pytest
 
 from microready import Cookie, Header, MicroReady, Path, Query, Request
-from microready._inject.signature import Mode
+from microready._inject import Mode
 
 from .helpers import body_json, call
 

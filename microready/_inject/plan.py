@@ -1,0 +1,186 @@
+"""The plan: what to pass to a handler and its dependencies, decided once.
+
+``signature`` builds these objects when a route is registered; ``solve`` and
+``call`` follow them for every request without looking at a signature again.
+They hold data and the facts derived from it, nothing that runs per request.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import inspect
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from .._convert import Converter
+from .._utils import call_target
+
+__all__ = [
+    "CallPlan",
+    "DependencyPlan",
+    "EndpointPlan",
+    "Kind",
+    "Mode",
+    "ParamPlan",
+    "call_kind",
+]
+
+
+class Kind(enum.Enum):
+    """How a callable is called, decided once."""
+
+    ASYNC = "async def"
+    SYNC = "def (run in a worker thread)"
+    ASYNC_GEN = "async generator (async with)"
+    SYNC_GEN = "generator (with, in a worker thread)"
+
+
+def call_kind(call: Any) -> Kind:
+    """Whether ``call`` is async, sync, or a (sync or async) generator function."""
+    if inspect.isclass(call):
+        return Kind.SYNC
+    target = call_target(call)
+    if inspect.isasyncgenfunction(target):
+        return Kind.ASYNC_GEN
+    if inspect.isgeneratorfunction(target):
+        return Kind.SYNC_GEN
+    if inspect.iscoroutinefunction(target):
+        return Kind.ASYNC
+    return Kind.SYNC
+
+
+class Mode(enum.Enum):
+    """How much work a request to an endpoint needs, so the common cases stay cheap."""
+
+    NO_PARAMS = "call it with nothing"
+    SIMPLE = "path/query/header/cookie/Request only"
+    FULL = "dependencies, body, background tasks or a Response parameter"
+
+
+class ParamPlan:
+    """One parameter read from the request: where, under which key, converted how."""
+
+    __slots__ = (
+        "name", "key", "raw_key", "loc", "convert", "required", "default", "default_factory",
+        "copy_default", "many", "embed",
+    )
+
+    def __init__(self, name: str, location: str, key: str, convert: Converter | None, *,
+                 required: bool, default: Any, default_factory: Callable[[], Any] | None,
+                 many: bool, embed: bool, loc_key: str | None = None) -> None:
+        self.name = name
+        self.key = key
+        self.raw_key = key.encode("latin-1") if location == "header" else b""
+        self.loc: tuple[str, ...] = (location, loc_key if loc_key is not None else key)
+        self.convert = convert
+        self.required = required
+        self.default = default
+        self.default_factory = default_factory
+        # FastAPI copies mutable defaults so one request cannot change the next's.
+        self.copy_default = isinstance(default, list | dict | set)
+        self.many = many
+        self.embed = embed
+
+    def default_value(self) -> Any:
+        if self.default_factory is not None:
+            return self.default_factory()
+        if self.copy_default:
+            return copy.deepcopy(self.default)
+        return self.default
+
+    def __repr__(self) -> str:
+        return f"<ParamPlan {self.name} from {self.loc}>"
+
+
+class DependencyPlan:
+    """``name=Depends(call)``; ``name`` is None for ``dependencies=[...]`` entries."""
+
+    __slots__ = ("name", "call", "plan", "use_cache")
+
+    def __init__(self, name: str | None, call: Callable[..., Any], plan: CallPlan,
+                 use_cache: bool) -> None:
+        self.name = name
+        self.call = call
+        self.plan = plan
+        self.use_cache = use_cache
+
+
+class CallPlan:
+    """What to pass to one callable (an endpoint or a dependency)."""
+
+    __slots__ = (
+        "call", "name", "kind", "context", "path", "query", "header", "cookie", "body",
+        "request_names", "tasks_names", "response_names", "dependencies",
+    )
+
+    def __init__(self, call: Callable[..., Any], name: str, kind: Kind) -> None:
+        self.call = call
+        self.name = name
+        self.kind = kind
+        # For generator dependencies: call(**kwargs) as a context manager.
+        self.context: Callable[..., Any] | None = None
+        if kind is Kind.ASYNC_GEN:
+            self.context = asynccontextmanager(call)
+        elif kind is Kind.SYNC_GEN:
+            self.context = contextmanager(call)
+        self.path: tuple[ParamPlan, ...] = ()
+        self.query: tuple[ParamPlan, ...] = ()
+        self.header: tuple[ParamPlan, ...] = ()
+        self.cookie: tuple[ParamPlan, ...] = ()
+        self.body: tuple[ParamPlan, ...] = ()
+        self.request_names: tuple[str, ...] = ()
+        self.tasks_names: tuple[str, ...] = ()
+        self.response_names: tuple[str, ...] = ()
+        self.dependencies: tuple[DependencyPlan, ...] = ()
+
+    def walk(self) -> list[CallPlan]:
+        """This plan and every plan below it, each once."""
+        seen: dict[int, CallPlan] = {}
+        pending = [self]
+        while pending:
+            plan = pending.pop()
+            if id(plan) not in seen:
+                seen[id(plan)] = plan
+                pending.extend(dep.plan for dep in reversed(plan.dependencies))
+        return list(seen.values())
+
+    def __repr__(self) -> str:
+        return f"<CallPlan {self.name} ({self.kind.value})>"
+
+
+class EndpointPlan:
+    """The endpoint's plan plus facts about its whole dependency tree.
+
+    ``needs_state`` says whether a request needs a ``RequestState`` (the
+    dependency cache, the exit stack, the injected tasks and Response): only
+    the ``FULL`` mode does, so the other two allocate nothing for it.
+    ``call_without_args`` returns the endpoint's awaitable in the ``NO_PARAMS``
+    mode (``call.caller_without_args`` chose it).
+    """
+
+    __slots__ = ("root", "mode", "reads_body", "needs_state", "call_without_args")
+
+    def __init__(self, root: CallPlan, call_without_args: Callable[[], Awaitable[Any]]) -> None:
+        self.root = root
+        self.call_without_args = call_without_args
+        plans = root.walk()
+        body = [param for plan in plans for param in plan.body]
+        # FastAPI: a single body parameter *is* the body, unless embed=True;
+        # with several, the body is an object keyed by their names.
+        if len(body) == 1 and not body[0].embed:
+            body[0].loc = ("body",)  # errors point into the body itself
+        else:
+            for param in body:
+                param.embed = True
+        self.reads_body = bool(body)
+        if root.dependencies or body or any(
+            plan.tasks_names or plan.response_names for plan in plans
+        ):
+            self.mode = Mode.FULL
+        elif root.path or root.query or root.header or root.cookie or root.request_names:
+            self.mode = Mode.SIMPLE
+        else:
+            self.mode = Mode.NO_PARAMS
+        self.needs_state = self.mode is Mode.FULL
