@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ._inject import EndpointPlan, plan_endpoint
@@ -65,14 +65,29 @@ class RouteKeywords(RouteOptions, total=False):
     """Every keyword of ``add_api_route``, ``api_route`` and the verb decorators.
 
     Written once, so each decorator is one line and an editor still completes
-    (and mypy still checks) every keyword. A keyword not listed here is kept on
-    ``Route.metadata`` like the documentation-only ones, as it always was.
+    (and mypy still checks) every keyword. A keyword not listed here is refused
+    with a TypeError that lists these.
     """
 
     status_code: int | None
     response_class: type[Response] | None
     dependencies: Sequence[Any] | None
     name: str | None
+
+
+_ROUTE_KEYWORDS: frozenset[str] = RouteKeywords.__optional_keys__ | RouteKeywords.__required_keys__
+
+
+def _refuse_unknown_keywords(options: Mapping[str, Any], label: str, path: str) -> None:
+    # Accepting a keyword we do not act on would hide a typo, or a FastAPI option
+    # microready lacks (response_model=...), behind a route that seems to work.
+    unknown = sorted(set(options) - _ROUTE_KEYWORDS)
+    if unknown:
+        raise TypeError(
+            f"route {path!r} on {label} got keyword(s) it does not support: "
+            f"{', '.join(unknown)}; it takes methods, {', '.join(sorted(_ROUTE_KEYWORDS))} "
+            f"(README.md, 'Differences from FastAPI', lists what is not there yet)"
+        )
 
 
 def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple[Dependency, ...]:
@@ -237,6 +252,7 @@ class Router:
         if not path and not self.prefix:
             raise ValueError("a route path cannot be empty; use '/'")
         where = f"route {path!r}"
+        _refuse_unknown_keywords(options, self._label, path)
         status_code = options.pop("status_code", None)
         response_class = options.pop("response_class", None)
         dependencies = options.pop("dependencies", None)
