@@ -8,9 +8,7 @@ no CR or LF can reach the wire (response splitting).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
@@ -22,6 +20,7 @@ import anyio.to_thread
 from ._utils import sends_content_length
 from .background import BackgroundTask, BackgroundTasks
 from .datastructures import MutableHeaders, _checked_header
+from .encoders import json_bytes
 
 __all__ = [
     "HTMLResponse",
@@ -148,50 +147,9 @@ class HTMLResponse(Response):
     media_type = "text/html"
 
 
-_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _dataclass_dict(value: Any) -> dict[str, Any]:
-    # Shallow, unlike dataclasses.asdict (which deep-copies every value): the
-    # encoder calls back here for nested dataclasses anyway.
-    kind = type(value)
-    names = _DATACLASS_FIELDS.get(kind)
-    if names is None:
-        names = _DATACLASS_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: getattr(value, name) for name in names}
-
-
-def _json_default(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _dataclass_dict(value)
-    dump = getattr(value, "model_dump", None)  # pydantic v2, when the app uses it
-    if callable(dump):
-        return dump(mode="json")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    # Enum, UUID, Decimal, date, Path...: their str() is what FastAPI sends.
-    if hasattr(value, "value") and isinstance(value.value, str | int | float):
-        return value.value
-    for kind in ("UUID", "Decimal", "date", "time", "PurePath"):
-        if any(cls.__name__ == kind for cls in type(value).__mro__):
-            return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
-# One encoder for every response: json.dumps() with options builds a new one per call.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
-)
-
-
-def json_bytes(content: Any) -> bytes:
-    """Encode ``content`` as compact UTF-8 JSON, the way FastAPI sends it."""
-    return _ENCODER.encode(content).encode("utf-8")
-
-
 class JSONResponse(Response):
+    """``content`` as compact JSON, by the rules of ``microready.encoders`` (FastAPI's)."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
