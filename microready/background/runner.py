@@ -5,10 +5,11 @@ opens it (``async with runner.serving()``) around everything it serves and
 ``submit``s each request's tasks once the response is flushed. Each submission
 becomes one job that runs the request's tasks one after another:
 
-* async tasks run on the event loop, in the runner's own task group, so a
-  finished connection never cancels them;
+* async tasks run on the event loop, in the runner's own task group (by the
+  long-lived worker tasks of ``workers.py``), so a finished connection never
+  cancels them;
 * consecutive sync tasks go to a worker thread together, as one hand-off, on
-  threads of their own (``_worker_threads``), so slow ``def`` tasks cannot
+  threads of their own (``threads.py``), so slow ``def`` tasks cannot
   starve the threads that run sync handlers. A job made only of sync tasks goes
   straight to those threads: nothing of it runs on the event loop, and only
   ``join()`` and backpressure ever ask the threads to call back;
@@ -21,19 +22,18 @@ with the queue.
 
 ``max_concurrent`` caps how many jobs run at once; the others wait in a FIFO
 queue (a deque of plain objects, not parked tasks, so a deep queue stays cheap)
-and none is dropped. The counters are public so that operators and tests can
-see what is going on, and ``join()`` waits for everything to finish.
+and none is dropped. The counters (``counters.py``) are public so that
+operators and tests can see what is going on, and ``join()`` waits for
+everything to finish.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -41,23 +41,14 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 
+from .counters import BackgroundStats, TaskCounters
 from .tasks import BackgroundTask
 from .threads import WorkerThreads
+from .workers import AsyncWorkers
 
 __all__ = ["BackgroundRunner", "BackgroundStats"]
 
 logger = logging.getLogger("microready.background")
-
-
-@dataclass(frozen=True, slots=True)
-class BackgroundStats:
-    """A snapshot of ``app.background``'s counters."""
-
-    pending: int
-    running: int
-    succeeded: int
-    failed: int
-    dropped: int
 
 
 class _Job:
@@ -78,7 +69,7 @@ class _Job:
         self.current: list[BackgroundTask[Any]] = []  # what is running right now
 
 
-class BackgroundRunner:
+class BackgroundRunner(TaskCounters):
     """Runs request task lists and counts them; see the module docstring."""
 
     def __init__(
@@ -88,29 +79,19 @@ class BackgroundRunner:
         max_concurrent: int | None = None,
         backlog_limit: int | None = None,
     ) -> None:
+        super().__init__()
         self.configure(
             thread_limit=thread_limit, max_concurrent=max_concurrent, backlog_limit=backlog_limit
         )
-        self._lock = threading.Lock()  # counters are touched from worker threads too
-        self._pending = 0
-        self._running = 0
-        self._succeeded = 0
-        self._failed = 0
-        self._dropped = 0
-        # Sync tasks still running in a thread when the shutdown deadline passed:
-        # Python cannot cancel a thread, so the process must exit without it.
-        self.abandoned_threads = 0
         self._active_jobs: set[_Job] = set()
         self._waiting: deque[_Job] = deque()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._threads: WorkerThreads | None = None
-        # Async jobs are run by long-lived worker tasks that pull from a deque;
-        # starting an anyio task per job costs more than most jobs do.
-        self._async_jobs: deque[_Job] = deque()
-        self._idle_async_workers: list[anyio.Event] = []
-        self._workers_waking = 0  # woken (or started) and not yet running
-        self._workers_in_a_job = 0  # seen from another task: suspended inside a job
+        # Async jobs are run by long-lived worker tasks (see workers.py); the
+        # bound method is kept, so queueing a job costs no extra lookup.
+        self._async_workers = AsyncWorkers(self._run_job)
+        self._start_async = self._async_workers.start
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
 
@@ -136,43 +117,6 @@ class BackgroundRunner:
         self.max_concurrent = max_concurrent
         self.backlog_limit = backlog_limit if backlog_limit is not None else 16 * thread_limit
 
-    # -- counters ---------------------------------------------------------------
-
-    @property
-    def pending(self) -> int:
-        """Tasks queued and not yet started."""
-        return self._pending
-
-    @property
-    def running(self) -> int:
-        """Tasks running right now."""
-        return self._running
-
-    @property
-    def succeeded(self) -> int:
-        return self._succeeded
-
-    @property
-    def failed(self) -> int:
-        return self._failed
-
-    @property
-    def dropped(self) -> int:
-        """Tasks cancelled or never started because the shutdown deadline passed."""
-        return self._dropped
-
-    def stats(self) -> BackgroundStats:
-        return BackgroundStats(
-            self._pending, self._running, self._succeeded, self._failed, self._dropped
-        )
-
-    def summary(self) -> str:
-        s = self.stats()
-        return (
-            f"background tasks: {s.succeeded} succeeded, {s.failed} failed, "
-            f"{s.dropped} dropped, {s.pending + s.running} unfinished"
-        )
-
     # -- lifecycle ----------------------------------------------------------------
 
     @asynccontextmanager
@@ -189,6 +133,7 @@ class BackgroundRunner:
                 self._portal = portal
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
+                    self._async_workers.open(task_group)
                     yield self
                     # Jobs on worker threads are not in the task group: wait for
                     # them here; then only idle workers are left, so stop them.
@@ -199,9 +144,7 @@ class BackgroundRunner:
             self._portal = None
             self._threads = None
             self._waiting.clear()
-            self._async_jobs.clear()
-            self._idle_async_workers.clear()
-            self._workers_waking = self._workers_in_a_job = 0
+            self._async_workers.close()
             threads.stop()
 
     def submit(
@@ -234,47 +177,6 @@ class BackgroundRunner:
             self._threads.submit(partial(self._run_sync_job, job))
         else:
             self._start_async(job)
-
-    def _start_async(self, job: _Job) -> None:
-        self._async_jobs.append(job)
-        self._wake_async_workers()
-
-    def _wake_async_workers(self) -> None:
-        # Most async jobs finish without ever waiting. For those, one worker
-        # on its way is enough: it takes every job queued by then, so a burst
-        # of them costs one wake-up, not one per job. But a job that waits
-        # (sleeps, talks to a mail server) would hold up the ones queued
-        # behind it. A worker suspended inside a job is the sign that jobs do
-        # wait; then every queued job gets a worker of its own, at once.
-        wanted = len(self._async_jobs) if self._workers_in_a_job else 1
-        while self._workers_waking < wanted:
-            if self._idle_async_workers:
-                self._idle_async_workers.pop().set()
-            elif self._task_group is not None:
-                self._task_group.start_soon(
-                    self._async_worker, name="microready background worker"
-                )
-            else:
-                return
-            self._workers_waking += 1
-
-    async def _async_worker(self) -> None:
-        """Run queued async jobs one after another; wait when there are none."""
-        jobs = self._async_jobs
-        while True:
-            self._workers_waking -= 1
-            while jobs:
-                job = jobs.popleft()
-                if jobs:  # in case this job waits, someone must take the next
-                    self._wake_async_workers()
-                self._workers_in_a_job += 1
-                try:
-                    await self._run_job(job)
-                finally:
-                    self._workers_in_a_job -= 1
-            wake = anyio.Event()
-            self._idle_async_workers.append(wake)
-            await wake.wait()
 
     def _start_waiting(self) -> None:
         """A job finished under the cap: start the next waiting one, in order."""
@@ -347,7 +249,7 @@ class BackgroundRunner:
             # Jobs still queued for a worker will find nothing left to run.
             self._active_jobs.clear()
         self._waiting.clear()
-        self._async_jobs.clear()
+        self._async_workers.drop_queued()
 
     # -- running ------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .protocol.connection import Limits
+from .protocol import Limits
 
 __all__ = ["Config", "ConfigError"]
 

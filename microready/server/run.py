@@ -8,11 +8,14 @@ failures into one log line and a non-zero exit code.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
 import importlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -62,9 +65,14 @@ def serve(
                 config.workers,
             )
             return EXIT_STARTUP_FAILED
+        # Imported here: multiprocessing is only needed for workers > 1, so
+        # ``import microready`` does not pay for it.
         from .supervisor import supervise
 
-        return supervise(app, config, factory=factory, app_dir=app_dir)
+        worker = functools.partial(
+            _serve_worker, app, dataclasses.replace(config, workers=1), factory, app_dir
+        )
+        return supervise(config, worker)
     if isinstance(app, str):
         try:
             app = load_app(app, factory=factory, app_dir=app_dir)
@@ -72,6 +80,23 @@ def serve(
             logger.error("%s", exc)
             return EXIT_STARTUP_FAILED
     return serve_in_process(app, config)
+
+
+def _serve_worker(
+    spec: str, config: Config, factory: bool, app_dir: str, sock: socket.socket
+) -> int:
+    """Serve in one ``--workers`` process, on the socket the supervisor bound.
+
+    The supervisor runs this (as a ``WorkerTarget``) in a fresh interpreter
+    (spawn), so logging is set up and the app is loaded here, in the worker.
+    """
+    configure_logging(config.log_level_number, access_log=config.access_log)
+    try:
+        app = load_app(spec, factory=factory, app_dir=app_dir)
+    except AppLoadError as exc:
+        logger.error("%s", exc)
+        return EXIT_STARTUP_FAILED
+    return serve_in_process(app, config, sockets=[sock])
 
 
 def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None = None) -> int:

@@ -16,12 +16,10 @@ contexts *is* the shutdown order:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import socket
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -30,6 +28,7 @@ from anyio.abc import SocketAttribute
 from .._exchange import ServedApp
 from ..datastructures import Address
 from .config import Config
+from .listeners import cannot_listen, describe, open_listeners
 from .socket_stream import RawSocketStream
 from .transport import ConnectionSettings, HTTPConnection
 
@@ -146,7 +145,9 @@ class Server:
         Returns the graceful-shutdown deadline (None: no limit), which the
         background drain that follows shares.
         """
-        self.bound_addresses = [self._describe(listener) for listener in listeners]
+        self.bound_addresses = [
+            describe(listener.extra(SocketAttribute.local_address)) for listener in listeners
+        ]
         for address in self.bound_addresses:
             logger.info("microready listening on %s (Press CTRL+C to quit)", address)
         deadline: float | None = None
@@ -184,31 +185,10 @@ class Server:
                 connection.enforce_head_deadline(now)
 
     async def _open_listeners(self) -> list[anyio.abc.SocketListener]:
-        config = self.config
         try:
-            if self._sockets:
-                return [await anyio.abc.SocketListener.from_socket(s) for s in self._sockets]
-            if config.uds is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(config.uds)  # a stale socket file from an earlier run
-                return [await anyio.create_unix_listener(config.uds, backlog=config.backlog)]
-            multi = await anyio.create_tcp_listener(
-                local_host=config.host, local_port=config.port, backlog=config.backlog
-            )
-            return [cast(anyio.abc.SocketListener, listener) for listener in multi.listeners]
+            return await open_listeners(self.config, self._sockets)
         except OSError as exc:
-            where = config.uds if config.uds is not None else f"{config.host}:{config.port}"
-            raise ServerStartupError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
-
-    @staticmethod
-    def _describe(listener: anyio.abc.SocketListener) -> str:
-        address = listener.extra(SocketAttribute.local_address)
-        if isinstance(address, str):
-            return f"unix:{address}"
-        host, port = address[0], address[1]
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{port}"
+            raise ServerStartupError(cannot_listen(self.config, exc)) from exc
 
     async def _accept_loop(
         self,

@@ -10,12 +10,15 @@ the kernel spreads connections between them. It then only watches:
   down gracefully (a terminal's Ctrl+C reaches the workers directly too); a
   second SIGINT is passed on as SIGINT, which makes the workers exit at once;
 * once every worker has exited, the supervisor exits: 0 when all of them did.
+
+What a worker does is not the supervisor's business: it is handed the function
+that serves in a worker process (``run.serve()`` passes one that loads the app
+and serves it on the shared socket), so this module never imports the server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -23,74 +26,37 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
 
 from .config import Config
+from .listeners import bind_socket, cannot_listen, describe
 
-__all__ = ["bind_socket", "supervise"]
+__all__ = ["WorkerTarget", "supervise"]
 
 logger = logging.getLogger("microready.server")
+
+WorkerTarget = Callable[[socket.socket], int]
+"""Serves in a worker process on the shared listening socket; returns its exit code.
+
+It is pickled into each worker (the spawn start method), so it must be a
+module-level function, or a ``functools.partial`` of one with picklable arguments.
+"""
 
 RESTART_BACKOFF = 1.0  # seconds between restarts of a worker that keeps dying at once
 
 
-def bind_socket(config: Config) -> socket.socket:
-    """Bind the listening socket the workers will share; raises OSError."""
-    if config.uds is not None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(config.uds)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        address: Any = config.uds
-    else:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(config.backlog)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def _describe(sock: socket.socket) -> str:
-    address = sock.getsockname()
-    if isinstance(address, str):
-        return f"unix:{address}"
-    host = f"[{address[0]}]" if ":" in address[0] else address[0]
-    return f"http://{host}:{address[1]}"
-
-
-def _worker_main(
-    spec: str, config: Config, factory: bool, app_dir: str, sock: socket.socket
-) -> None:
-    # Runs in a fresh interpreter (spawn): set up logging and load the app here.
-    from .loader import AppLoadError, load_app
-    from .log import configure_logging
-    from .run import serve_in_process
-
-    configure_logging(config.log_level_number, access_log=config.access_log)
-    try:
-        app = load_app(spec, factory=factory, app_dir=app_dir)
-    except AppLoadError as exc:
-        logger.error("%s", exc)
-        raise SystemExit(1) from None
-    raise SystemExit(serve_in_process(app, config, sockets=[sock]))
+def _worker_process(target: WorkerTarget, sock: socket.socket) -> None:
+    # The entry point of each worker process: module-level, so that the spawn
+    # start method can pickle it, and turning the target's result into the
+    # process's exit code (a Process ignores its target's return value).
+    raise SystemExit(target(sock))
 
 
 class _Supervisor:
-    def __init__(self, spec: str, config: Config, factory: bool, app_dir: str,
-                 sock: socket.socket) -> None:
-        self.spec = spec
-        self.config = dataclasses.replace(config, workers=1)
-        self.factory = factory
-        self.app_dir = app_dir
+    def __init__(self, target: WorkerTarget, sock: socket.socket) -> None:
+        self.target = target
         self.sock = sock
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess] = []
@@ -102,8 +68,8 @@ class _Supervisor:
 
     def start_worker(self) -> BaseProcess:
         process = self.context.Process(
-            target=_worker_main,
-            args=(self.spec, self.config, self.factory, self.app_dir, self.sock),
+            target=_worker_process,
+            args=(self.target, self.sock),
             name="microready-worker",
         )
         process.start()
@@ -185,16 +151,16 @@ class _Supervisor:
                     os.kill(worker.pid, forwarded)
 
 
-def supervise(spec: str, config: Config, *, factory: bool = False, app_dir: str = ".") -> int:
-    """Run ``config.workers`` workers for the app named by ``spec``; return the exit code."""
+def supervise(config: Config, target: WorkerTarget) -> int:
+    """Bind the socket ``config`` names, run ``config.workers`` processes of
+    ``target`` on it until they have all exited, and return the exit code."""
     try:
         sock = bind_socket(config)
     except OSError as exc:
-        where = config.uds if config.uds is not None else f"{config.host}:{config.port}"
-        logger.error("cannot listen on %s: %s", where, exc.strerror or exc)
+        logger.error("%s", cannot_listen(config, exc))
         return 1
     logger.info(
         "supervisor process %d listening on %s with %d workers",
-        os.getpid(), _describe(sock), config.workers,
+        os.getpid(), describe(sock.getsockname()), config.workers,
     )
-    return _Supervisor(spec, config, factory, app_dir, sock).run(config.workers)
+    return _Supervisor(target, sock).run(config.workers)

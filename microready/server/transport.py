@@ -29,7 +29,8 @@ import h11
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
 from ..responses import StreamingResponse
-from .protocol.connection import (
+from .log import access_logger, log_access, request_line
+from .protocol import (
     NEED_DATA,
     BodyReceived,
     ConnectionCore,
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionSettings", "HTTPConnection"]
 
 error_logger = logging.getLogger("microready.error")
-access_logger = logging.getLogger("microready.access")
-background_logger = logging.getLogger("microready.background")
 
 READ_SIZE = 64 * 1024
 _WRITE_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
@@ -92,19 +91,6 @@ class _HeadTimeout(Exception):
 
 class _BodyAborted(ClientDisconnect):
     """Raised into the app when its request body cannot be read to the end."""
-
-
-def _printable(target: bytes) -> str:
-    # The target is attacker-controlled; escape it so a log line stays one line
-    # and cannot forge entries (control characters, quotes, non-ASCII).
-    # A backslash is escaped too, so an escape in the log always means one.
-    text = target.decode("latin-1")
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return text
-    return "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}"
-        for c in text
-    )
 
 
 class HTTPConnection:
@@ -200,7 +186,7 @@ class HTTPConnection:
             # teardown of its dependencies still runs).
             await self._reject(self._rejection)
             if reply.cleanup is not None:
-                self.settings.app.background.submit([], reply.cleanup, self._request_line(event))
+                self.settings.app.background.submit([], reply.cleanup, request_line(event))
             return False
 
         if reply.error is not None and self.settings.on_app_error is not None:
@@ -211,7 +197,7 @@ class HTTPConnection:
             core.close_after_response = True
         status = await self._send_reply(reply)
         if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
-            self._log_access(event, status)
+            log_access(self.client, event, status)
         if self.settings.on_request_done is not None:
             self.settings.on_request_done()
 
@@ -230,7 +216,7 @@ class HTTPConnection:
             await self._close()  # "On Connection: close, the socket is closed first."
         if reply.tasks or reply.cleanup is not None:
             runner = self.settings.app.background
-            runner.submit(reply.tasks, reply.cleanup, self._request_line(event))
+            runner.submit(reply.tasks, reply.cleanup, request_line(event))
             if keep_alive and runner.backlogged:
                 # Backpressure: tasks arrive faster than they run; this client
                 # waits for the queue to shrink before we read its next request.
@@ -395,18 +381,3 @@ class HTTPConnection:
             # The peer may already be gone; there is nothing left to do then.
             with contextlib.suppress(Exception):
                 await self.stream.aclose()
-
-    @staticmethod
-    def _request_line(event: RequestReceived) -> str:
-        return f'"{event.method} {_printable(event.target)} HTTP/{event.http_version}"'
-
-    def _log_access(self, event: RequestReceived, status: int) -> None:
-        client = f"{self.client.host}:{self.client.port}" if self.client else "-"
-        access_logger.info(
-            '%s - "%s %s HTTP/%s" %d',
-            client,
-            event.method,
-            _printable(event.target),
-            event.http_version,
-            status,
-        )
