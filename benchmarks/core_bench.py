@@ -55,7 +55,7 @@ def h11_steps() -> tuple[Step, Step]:
 
 
 def microready_steps() -> tuple[Step, Step]:
-    from microready.server.protocol.connection import ConnectionCore, Limits
+    from microready.server.protocol import ConnectionCore, Limits
 
     core = ConnectionCore(Limits(), NOW)
 

@@ -28,7 +28,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._exchange import ServedApp
 from .datastructures import Address, Headers
-from .server.protocol.connection import Limits
+from .server.protocol import Limits
 from .server.transport import ConnectionSettings, HTTPConnection
 
 __all__ = ["TestClient", "TestResponse"]
