@@ -11,8 +11,6 @@ import json as jsonlib
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from microready import MicroReady
 from microready._exchange import Reply
 from microready.requests import Request
@@ -58,10 +56,6 @@ async def finish(app: MicroReady, reply: Reply) -> None:
         await reply.cleanup()
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def client_for(app: MicroReady, backend: str, **options: Any) -> TestClient:
+    """A ``TestClient`` on ``backend`` (a test takes it from the ``anyio_backend`` fixture)."""
     return TestClient(app, backend=backend, **options)  # type: ignore[arg-type]

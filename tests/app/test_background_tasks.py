@@ -145,9 +145,9 @@ async def test_error_response_background_still_runs() -> None:
     assert log == ["audit"]
 
 
-def test_tasks_have_run_when_the_test_client_returns(backend: str) -> None:
+def test_tasks_have_run_when_the_test_client_returns(anyio_backend: str) -> None:
     log: list[str] = []
-    client = client_for(build_app(log), backend)
+    client = client_for(build_app(log), anyio_backend)
     assert client.post("/same").json() is True
     assert log == ["sub-dependency", "dependency", "handler"]
     client.post("/fails")

@@ -168,7 +168,7 @@ async def test_unhandled_exception_is_500_logged_never_sent(
     assert b"secret" not in reply.response.body
 
 
-def test_test_client_raises_or_returns_the_500(backend: str) -> None:
+def test_test_client_raises_or_returns_the_500(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.get("/boom")
@@ -176,8 +176,8 @@ def test_test_client_raises_or_returns_the_500(backend: str) -> None:
         raise ZeroDivisionError("x")
 
     with pytest.raises(ZeroDivisionError):
-        client_for(app, backend).get("/boom")
-    response = client_for(app, backend, raise_server_exceptions=False).get("/boom")
+        client_for(app, anyio_backend).get("/boom")
+    response = client_for(app, anyio_backend, raise_server_exceptions=False).get("/boom")
     assert (response.status_code, response.text) == (500, "Internal Server Error")
 
 

@@ -11,7 +11,7 @@ from microready import MicroReady, Request
 from .helpers import client_for
 
 
-def test_lifespan_runs_around_the_client_block(backend: str) -> None:
+def test_lifespan_runs_around_the_client_block(anyio_backend: str) -> None:
     events: list[str] = []
 
     @asynccontextmanager
@@ -27,13 +27,13 @@ def test_lifespan_runs_around_the_client_block(backend: str) -> None:
     async def predict(request: Request) -> Any:
         return request.app.state.models["answer"]
 
-    with client_for(app, backend) as client:
+    with client_for(app, anyio_backend) as client:
         assert events == ["startup"]
         assert client.get("/predict").json() == 42
     assert events == ["startup", "shutdown"]
 
 
-def test_lifespan_state_is_copied_into_each_request(backend: str) -> None:
+def test_lifespan_state_is_copied_into_each_request(anyio_backend: str) -> None:
     @asynccontextmanager
     async def lifespan(app: MicroReady) -> AsyncIterator[dict[str, Any]]:
         yield {"counter": 0, "name": "db"}
@@ -45,12 +45,12 @@ def test_lifespan_state_is_copied_into_each_request(backend: str) -> None:
         request.state.counter += 1  # a shallow copy per request
         return [request.state.name, request.state.counter]
 
-    with client_for(app, backend) as client:
+    with client_for(app, anyio_backend) as client:
         assert client.get("/").json() == ["db", 1]
         assert client.get("/").json() == ["db", 1]
 
 
-def test_a_plain_async_generator_lifespan_is_accepted(backend: str) -> None:
+def test_a_plain_async_generator_lifespan_is_accepted(anyio_backend: str) -> None:
     events: list[str] = []
 
     async def lifespan(app: MicroReady) -> AsyncIterator[None]:
@@ -58,19 +58,19 @@ def test_a_plain_async_generator_lifespan_is_accepted(backend: str) -> None:
         yield
         events.append("down")
 
-    with client_for(MicroReady(lifespan=lifespan), backend):
+    with client_for(MicroReady(lifespan=lifespan), anyio_backend):
         pass
     assert events == ["up", "down"]
 
 
-def test_startup_failure_propagates(backend: str) -> None:
+def test_startup_failure_propagates(anyio_backend: str) -> None:
     @asynccontextmanager
     async def lifespan(app: MicroReady) -> AsyncIterator[None]:
         raise ConnectionError("database unreachable")
         yield
 
     with pytest.raises(ConnectionError, match="database unreachable"):  # noqa: SIM117
-        with client_for(MicroReady(lifespan=lifespan), backend):
+        with client_for(MicroReady(lifespan=lifespan), anyio_backend):
             pass
 
 

@@ -1,10 +1,9 @@
 """The application layer through the real server, over a real socket.
 
 Each test starts ``Server`` on an ephemeral port in the test's event loop
-(``tests.live_server``) and speaks raw HTTP/1.1 to it.
+(``tests.support.live``) and speaks raw HTTP/1.1 to it.
 """
 
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +16,8 @@ import pytest
 
 from microready import BackgroundTasks, Depends, MicroReady, Request, StreamingResponse
 from microready.server import ServerStartupError
-from tests.live_server import RawClient, connect, serving
+from tests.support.http import request
+from tests.support.live import connect, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -26,21 +26,6 @@ pytestmark = pytest.mark.anyio
 class Item:
     name: str
     price: float
-
-
-async def _read_head(client: RawClient) -> tuple[int, dict[str, str], bytes]:
-    """A HEAD answer has a Content-Length but no body: read the head only."""
-    head = await client._read_until(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
-    return int(status_line.split()[1]), headers, b""
-
-
-def raw(method: str, target: str, body: bytes = b"", *headers: str) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", "Host: test", *headers]
-    if body or method in ("POST", "PUT"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def build_app(events: list[str]) -> MicroReady:
@@ -83,33 +68,36 @@ async def test_typed_routes_errors_and_head_over_a_socket() -> None:
     events: list[str] = []
     async with serving(build_app(events)) as running, connect(running.port) as client:
         assert events == ["startup"]
-        await client.send(raw("GET", "/items/7?q=x"))
-        status, headers, body = await client.read_response()
-        assert (status, json.loads(body)) == (200, {"name": "item-7", "q": "x"})
-        assert headers["content-type"] == "application/json"
+        await client.send(request("GET", "/items/7?q=x"))
+        response = await client.read_response()
+        assert (response.status, response.json()) == (200, {"name": "item-7", "q": "x"})
+        assert response.header(b"content-type") == b"application/json"
 
-        await client.send(raw("GET", "/items/seven"))
-        status, _, body = await client.read_response()
-        assert status == 422
-        assert json.loads(body)["detail"][0]["type"] == "int_parsing"
+        await client.send(request("GET", "/items/seven"))
+        response = await client.read_response()
+        assert response.status == 422
+        assert response.json()["detail"][0]["type"] == "int_parsing"
 
-        await client.send(raw("DELETE", "/items/7"))
-        status, headers, body = await client.read_response()
-        assert (status, headers["allow"], json.loads(body)) == (
-            405, "GET, HEAD", {"detail": "Method Not Allowed"}
+        await client.send(request("DELETE", "/items/7"))
+        response = await client.read_response()
+        assert (response.status, response.header(b"allow"), response.json()) == (
+            405, b"GET, HEAD", {"detail": "Method Not Allowed"}
         )
 
-        await client.send(raw("GET", "/missing"))
-        status, _, body = await client.read_response()
-        assert (status, json.loads(body)) == (404, {"detail": "Not Found"})
+        await client.send(request("GET", "/missing"))
+        response = await client.read_response()
+        assert (response.status, response.json()) == (404, {"detail": "Not Found"})
 
-        await client.send(raw("HEAD", "/items/7"))
-        status, headers, body = await _read_head(client)
-        assert (status, headers["content-length"]) == (200, str(len(b'{"name":"item-7","q":null}')))
+        await client.send(request("HEAD", "/items/7"))
+        response = await client.read_response("HEAD")  # a Content-Length, and no body
+        length = str(len(b'{"name":"item-7","q":null}')).encode()
+        assert (response.status, response.header(b"content-length")) == (200, length)
 
-        await client.send(raw("GET", "/stream"))
-        status, headers, body = await client.read_response()
-        assert (status, headers["transfer-encoding"], body) == (200, "chunked", b"one,two")
+        await client.send(request("GET", "/stream"))
+        response = await client.read_response()
+        assert (response.status, response.header(b"transfer-encoding"), response.body) == (
+            200, b"chunked", b"one,two"
+        )
     assert events == ["startup", "shutdown"]
 
 
@@ -139,10 +127,11 @@ async def test_body_yield_dependency_and_task_order_over_a_socket() -> None:
     events = Recorder()
     app = build_app(events)
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(raw("POST", "/items/", b'{"name": "Foo", "price": "2.5"}',
-                              "Content-Type: application/json"))
-        status, _, body = await client.read_response()
-        assert (status, json.loads(body)) == (201, {"name": "Foo", "db": "db"})
+        body = b'{"name": "Foo", "price": "2.5"}'
+        await client.send(request("POST", "/items/", "Content-Type: application/json",
+                                  f"Content-Length: {len(body)}", body=body))
+        response = await client.read_response("POST")
+        assert (response.status, response.json()) == (201, {"name": "Foo", "db": "db"})
         await events.wait_for("session close")
         assert events == ["startup", "session open", "handler", "task for Foo",
                           "session close"]
@@ -153,10 +142,10 @@ async def test_unhandled_error_is_a_plain_500_over_a_socket(
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="microready.error"):
         async with serving(build_app([])) as running, connect(running.port) as client:
-            await client.send(raw("GET", "/boom"))
-            status, headers, body = await client.read_response()
-    assert (status, body) == (500, b"Internal Server Error")
-    assert headers["content-type"] == "text/plain; charset=utf-8"
+            await client.send(request("GET", "/boom"))
+            response = await client.read_response()
+    assert (response.status, response.body) == (500, b"Internal Server Error")
+    assert response.header(b"content-type") == b"text/plain; charset=utf-8"
     assert any("kaboom" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 

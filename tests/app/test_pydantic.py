@@ -43,8 +43,8 @@ def make_app() -> MicroReady:
     return app
 
 
-def test_model_body_round_trip(backend: str) -> None:
-    client = client_for(make_app(), backend)
+def test_model_body_round_trip(anyio_backend: str) -> None:
+    client = client_for(make_app(), anyio_backend)
     payload = {"name": "Foo", "price": "2.5", "image": {"url": "u", "name": "n"}}
     response = client.post("/items/", json=payload)
     assert response.status_code == 200, response.text
@@ -52,8 +52,8 @@ def test_model_body_round_trip(backend: str) -> None:
                                "image": {"url": "u", "name": "n"}}
 
 
-def test_model_errors_are_pydantics_with_body_locations(backend: str) -> None:
-    client = client_for(make_app(), backend)
+def test_model_errors_are_pydantics_with_body_locations(anyio_backend: str) -> None:
+    client = client_for(make_app(), anyio_backend)
     response = client.post("/items/", json={"price": -1, "image": {"url": 1}})
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -67,14 +67,14 @@ def test_model_errors_are_pydantics_with_body_locations(backend: str) -> None:
     assert all("url" not in e for e in detail)  # FastAPI leaves out pydantic's doc links
 
 
-def test_models_embed_with_other_body_parameters(backend: str) -> None:
-    client = client_for(make_app(), backend)
+def test_models_embed_with_other_body_parameters(anyio_backend: str) -> None:
+    client = client_for(make_app(), anyio_backend)
     response = client.put("/items/3", json={"item": {"name": "x", "price": 1}, "importance": 2})
     assert response.json() == {"item_id": 3, "importance": 2,
                                "item": {"name": "x", "price": 1.0, "tags": [], "image": None}}
 
 
-def test_field_constraints_in_annotated(backend: str) -> None:
-    client = client_for(make_app(), backend)
+def test_field_constraints_in_annotated(anyio_backend: str) -> None:
+    client = client_for(make_app(), anyio_backend)
     assert client.get("/limited?q=abc").json() == "abc"
     assert client.get("/limited?q=abcd").json()["detail"][0]["type"] == "string_too_long"

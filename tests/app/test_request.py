@@ -7,7 +7,7 @@ from microready import MicroReady, Request
 from .helpers import client_for
 
 
-def test_request_attributes(backend: str) -> None:
+def test_request_attributes(anyio_backend: str) -> None:
     app = MicroReady()
     app.state.greeting = "hi"
 
@@ -30,7 +30,7 @@ def test_request_attributes(backend: str) -> None:
             "state": request.state.seen,
         }
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     response = client.get(
         "/items/5?q=a&q=b",
         headers={"Accept": "application/json", "X-Multi": "1"},
@@ -53,7 +53,7 @@ def test_request_attributes(backend: str) -> None:
     }
 
 
-def test_body_json_and_stream(backend: str) -> None:
+def test_body_json_and_stream(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.post("/body")
@@ -69,21 +69,21 @@ def test_body_json_and_stream(backend: str) -> None:
             total += len(chunk)
         return total
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     assert client.post("/body", json={"a": [1, 2]}).json() == {
         "raw": '{"a": [1, 2]}', "json": {"a": [1, 2]}, "again": True,
     }
     assert client.post("/stream", content=b"x" * 200_000).json() == 200_000
 
 
-def test_every_method_through_the_client(backend: str) -> None:
+def test_every_method_through_the_client(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.api_route("/any", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     async def any_method(request: Request) -> str:
         return request.method
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     assert client.get("/any").json() == "GET"
     assert client.post("/any").json() == "POST"
     assert client.put("/any").json() == "PUT"

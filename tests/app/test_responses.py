@@ -32,7 +32,7 @@ class Kind(enum.Enum):
     A = "a"
 
 
-def test_plain_values_are_sent_as_json(backend: str) -> None:
+def test_plain_values_are_sent_as_json(anyio_backend: str) -> None:
     app = MicroReady()
     values: dict[str, Any] = {
         "dict": {"a": 1}, "list": [1, "two"], "str": "hé", "int": 3, "float": 1.5,
@@ -41,7 +41,7 @@ def test_plain_values_are_sent_as_json(backend: str) -> None:
     }
     for name, value in values.items():
         app.get(f"/{name}")(lambda value=value: value)
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     expected = {
         "dict": {"a": 1}, "list": [1, "two"], "str": "hé", "int": 3, "float": 1.5,
         "bool": True, "none": None, "dataclass": {"x": 1, "y": 2}, "enum": "a",
@@ -55,7 +55,7 @@ def test_plain_values_are_sent_as_json(backend: str) -> None:
     assert client.get("/str").content == '"hé"'.encode()
 
 
-def test_status_code_on_the_decorator(backend: str) -> None:
+def test_status_code_on_the_decorator(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.post("/items/", status_code=status.HTTP_201_CREATED)
@@ -66,7 +66,7 @@ def test_status_code_on_the_decorator(backend: str) -> None:
     async def delete() -> None:
         return None
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     created = client.post("/items/")
     assert (created.status_code, created.json()) == (201, {"name": "x"})
     deleted = client.delete("/items/1")
@@ -74,7 +74,7 @@ def test_status_code_on_the_decorator(backend: str) -> None:
     assert "content-length" not in deleted.headers
 
 
-def test_a_returned_response_is_sent_as_is_with_headers_and_cookies(backend: str) -> None:
+def test_a_returned_response_is_sent_as_is_with_headers_and_cookies(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.get("/legacy")
@@ -89,7 +89,7 @@ def test_a_returned_response_is_sent_as_is_with_headers_and_cookies(backend: str
         response.set_cookie(key="fakesession", value="fake-cookie-session-value")
         return response
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     legacy_response = client.get("/legacy")
     assert legacy_response.status_code == 203
     assert legacy_response.headers["content-type"] == "application/xml"
@@ -102,7 +102,7 @@ def test_a_returned_response_is_sent_as_is_with_headers_and_cookies(backend: str
     )
 
 
-def test_response_class(backend: str) -> None:
+def test_response_class(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.get("/html", response_class=HTMLResponse)
@@ -117,7 +117,7 @@ def test_response_class(backend: str) -> None:
     async def go() -> str:
         return "/html"
 
-    client = client_for(app, backend, follow_redirects=False)
+    client = client_for(app, anyio_backend, follow_redirects=False)
     assert client.get("/html").headers["content-type"] == "text/html; charset=utf-8"
     assert client.get("/html").text == "<h1>Hi</h1>"
     plain = client.get("/text")
@@ -127,18 +127,18 @@ def test_response_class(backend: str) -> None:
     assert (redirect.status_code, redirect.headers["location"]) == (307, "/html")
 
 
-def test_default_response_class_on_the_app(backend: str) -> None:
+def test_default_response_class_on_the_app(anyio_backend: str) -> None:
     app = MicroReady(default_response_class=PlainTextResponse)
 
     @app.get("/")
     async def index() -> str:
         return "text by default"
 
-    response = client_for(app, backend).get("/")
+    response = client_for(app, anyio_backend).get("/")
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
 
 
-def test_redirect_response_defaults_to_307_and_is_followed(backend: str) -> None:
+def test_redirect_response_defaults_to_307_and_is_followed(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.get("/old")
@@ -149,13 +149,13 @@ def test_redirect_response_defaults_to_307_and_is_followed(backend: str) -> None
     async def new() -> str:
         return "new"
 
-    client = client_for(app, backend, follow_redirects=False)
+    client = client_for(app, anyio_backend, follow_redirects=False)
     response = client.get("/old")
     assert (response.status_code, response.headers["location"]) == (307, "/new")
-    assert client_for(app, backend).get("/old").json() == "new"
+    assert client_for(app, anyio_backend).get("/old").json() == "new"
 
 
-def test_streaming_response_sync_and_async_chunked(backend: str) -> None:
+def test_streaming_response_sync_and_async_chunked(anyio_backend: str) -> None:
     app = MicroReady()
 
     def numbers() -> Iterator[bytes]:
@@ -174,7 +174,7 @@ def test_streaming_response_sync_and_async_chunked(backend: str) -> None:
     async def async_stream() -> StreamingResponse:
         return StreamingResponse(words())
 
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     response = client.get("/sync")
     assert response.text == "0\n1\n2\n"
     assert response.headers.get("transfer-encoding") == "chunked"
@@ -182,14 +182,14 @@ def test_streaming_response_sync_and_async_chunked(backend: str) -> None:
     assert client.get("/async").text == "alpha beta "
 
 
-def test_unserialisable_return_value_is_a_500(backend: str) -> None:
+def test_unserialisable_return_value_is_a_500(anyio_backend: str) -> None:
     app = MicroReady()
 
     @app.get("/")
     async def index() -> object:
         return object()
 
-    response = client_for(app, backend, raise_server_exceptions=False).get("/")
+    response = client_for(app, anyio_backend, raise_server_exceptions=False).get("/")
     assert (response.status_code, response.text) == (500, "Internal Server Error")
 
 

@@ -182,7 +182,7 @@ async def test_wrong_method_is_405_with_allow_listing_every_method() -> None:
     assert (reply.response.status_code, reply.response.headers["allow"]) == (405, "POST")
 
 
-def test_head_is_served_by_get_routes(backend: str) -> None:
+def test_head_is_served_by_get_routes(anyio_backend: str) -> None:
     app = MicroReady()
     calls: list[str] = []
 
@@ -191,7 +191,7 @@ def test_head_is_served_by_get_routes(backend: str) -> None:
         calls.append("get")
         return {"count": 3}
 
-    with client_for(app, backend) as client:
+    with client_for(app, anyio_backend) as client:
         response = client.head("/items")
     assert response.status_code == 200
     assert response.content == b""

@@ -59,15 +59,15 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "log.txt"
 
 
-def test_tutorial001(backend: str, in_tmp: Path) -> None:
-    response = client_for(app001, backend).post("/send-notification/foo@example.com")
+def test_tutorial001(anyio_backend: str, in_tmp: Path) -> None:
+    response = client_for(app001, anyio_backend).post("/send-notification/foo@example.com")
     assert response.status_code == 200, response.text
     assert response.json() == {"message": "Notification sent in the background"}
     assert in_tmp.read_text() == "notification for foo@example.com: some notification"
 
 
-def test_tutorial002(backend: str, in_tmp: Path) -> None:
-    response = client_for(app002, backend).post(
+def test_tutorial002(anyio_backend: str, in_tmp: Path) -> None:
+    response = client_for(app002, anyio_backend).post(
         "/send-notification/foo@example.com?q=some-query"
     )
     assert response.status_code == 200, response.text
@@ -75,6 +75,6 @@ def test_tutorial002(backend: str, in_tmp: Path) -> None:
     assert in_tmp.read_text() == "found query: some-query\nmessage to foo@example.com\n"
 
 
-def test_tutorial002_without_query(backend: str, in_tmp: Path) -> None:
-    client_for(app002, backend).post("/send-notification/foo@example.com")
+def test_tutorial002_without_query(anyio_backend: str, in_tmp: Path) -> None:
+    client_for(app002, anyio_backend).post("/send-notification/foo@example.com")
     assert in_tmp.read_text() == "message to foo@example.com\n"

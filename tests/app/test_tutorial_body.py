@@ -69,19 +69,21 @@ async def update_item004(item_id: int, item: Item, q: str | None = None) -> dict
     return result
 
 
-def test_body_float(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json={"name": "Foo", "price": 50.5})
+def test_body_float(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
+    response = client.post("/items/", json={"name": "Foo", "price": 50.5})
     assert response.status_code == 200
     assert response.json() == {"name": "Foo", "price": 50.5, "description": None, "tax": None}
 
 
-def test_post_with_str_float(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json={"name": "Foo", "price": "50.5"})
+def test_post_with_str_float(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
+    response = client.post("/items/", json={"name": "Foo", "price": "50.5"})
     assert response.json() == {"name": "Foo", "price": 50.5, "description": None, "tax": None}
 
 
-def test_post_with_str_float_description_tax(backend: str) -> None:
-    response = client_for(app001, backend).post(
+def test_post_with_str_float_description_tax(anyio_backend: str) -> None:
+    response = client_for(app001, anyio_backend).post(
         "/items/", json={"name": "Foo", "price": "50.5", "description": "Some Foo", "tax": 0.3}
     )
     assert response.json() == {
@@ -89,8 +91,8 @@ def test_post_with_str_float_description_tax(backend: str) -> None:
     }
 
 
-def test_post_with_only_name(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json={"name": "Foo"})
+def test_post_with_only_name(anyio_backend: str) -> None:
+    response = client_for(app001, anyio_backend).post("/items/", json={"name": "Foo"})
     assert response.status_code == 422
     assert response.json() == {"detail": [
         {"type": "missing", "loc": ["body", "price"], "msg": "Field required",
@@ -98,16 +100,17 @@ def test_post_with_only_name(backend: str) -> None:
     ]}
 
 
-def test_post_with_only_name_price(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json={"name": "Foo", "price": "twenty"})
+def test_post_with_only_name_price(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
+    response = client.post("/items/", json={"name": "Foo", "price": "twenty"})
     assert response.status_code == 422
     assert response.json() == {"detail": [
         {"type": "float_parsing", "loc": ["body", "price"], "msg": FLOAT_MSG, "input": "twenty"},
     ]}
 
 
-def test_post_with_no_data(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json={})
+def test_post_with_no_data(anyio_backend: str) -> None:
+    response = client_for(app001, anyio_backend).post("/items/", json={})
     assert response.status_code == 422
     assert response.json() == {"detail": [
         {"type": "missing", "loc": ["body", "name"], "msg": "Field required", "input": {}},
@@ -115,16 +118,16 @@ def test_post_with_no_data(backend: str) -> None:
     ]}
 
 
-def test_post_with_none(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", json=None)
+def test_post_with_none(anyio_backend: str) -> None:
+    response = client_for(app001, anyio_backend).post("/items/", json=None)
     assert response.status_code == 422
     assert response.json() == {"detail": [
         {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None},
     ]}
 
 
-def test_post_broken_body(backend: str) -> None:
-    response = client_for(app001, backend).post(
+def test_post_broken_body(anyio_backend: str) -> None:
+    response = client_for(app001, anyio_backend).post(
         "/items/", headers={"content-type": "application/json"}, content="{some broken json}"
     )
     assert response.status_code == 422
@@ -134,8 +137,9 @@ def test_post_broken_body(backend: str) -> None:
     }]}
 
 
-def test_post_form_for_json(backend: str) -> None:
-    response = client_for(app001, backend).post("/items/", data={"name": "Foo", "price": 50.5})
+def test_post_form_for_json(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
+    response = client.post("/items/", data={"name": "Foo", "price": 50.5})
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "dataclass_type"  # model_attributes_type
 
@@ -144,9 +148,9 @@ def test_post_form_for_json(backend: str) -> None:
     "content_type",
     ["application/json", "application/geo+json", "application/json; charset=utf-8", None],
 )
-def test_json_content_types(backend: str, content_type: str | None) -> None:
+def test_json_content_types(anyio_backend: str, content_type: str | None) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = client_for(app001, backend).post(
+    response = client_for(app001, anyio_backend).post(
         "/items/", content=b'{"name": "Foo", "price": 50.5}', headers=headers
     )
     assert response.status_code == 200, response.text
@@ -154,31 +158,31 @@ def test_json_content_types(backend: str, content_type: str | None) -> None:
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/geo+json-seq",
                                           "application/not-really-json"])
-def test_wrong_content_types(backend: str, content_type: str) -> None:
-    response = client_for(app001, backend).post(
+def test_wrong_content_types(anyio_backend: str, content_type: str) -> None:
+    response = client_for(app001, anyio_backend).post(
         "/items/", content=b'{"name": "Foo", "price": 50.5}',
         headers={"content-type": content_type},
     )
     assert response.status_code == 422, response.text
 
 
-def test_tutorial002_uses_the_model(backend: str) -> None:
-    client = client_for(app002, backend)
+def test_tutorial002_uses_the_model(anyio_backend: str) -> None:
+    client = client_for(app002, anyio_backend)
     assert client.post("/items/", json={"name": "Foo", "price": 50.5, "tax": 0.5}).json() == {
         "name": "Foo", "price": 50.5, "description": None, "tax": 0.5, "price_with_tax": 51.0,
     }
     assert "price_with_tax" not in client.post("/items/", json={"name": "F", "price": 1}).json()
 
 
-def test_tutorial003_body_and_path(backend: str) -> None:
-    response = client_for(app003, backend).put("/items/5", json={"name": "Foo", "price": 2})
+def test_tutorial003_body_and_path(anyio_backend: str) -> None:
+    response = client_for(app003, anyio_backend).put("/items/5", json={"name": "Foo", "price": 2})
     assert response.json() == {
         "item_id": 5, "name": "Foo", "price": 2.0, "description": None, "tax": None,
     }
 
 
-def test_tutorial004_body_path_and_query(backend: str) -> None:
-    client = client_for(app004, backend)
+def test_tutorial004_body_path_and_query(anyio_backend: str) -> None:
+    client = client_for(app004, anyio_backend)
     response = client.put("/items/5?q=bar", json={"name": "Foo", "price": 2})
     assert response.json() == {
         "item_id": 5, "name": "Foo", "price": 2.0, "description": None, "tax": None, "q": "bar",

@@ -44,8 +44,8 @@ async def read_users001(commons: Annotated[dict, Depends(common_parameters)]) ->
         ("/users", {"q": None, "skip": 0, "limit": 100}),
     ],
 )
-def test_tutorial001(backend: str, path: str, expected: object) -> None:
-    response = client_for(app001, backend).get(path)
+def test_tutorial001(anyio_backend: str, path: str, expected: object) -> None:
+    response = client_for(app001, anyio_backend).get(path)
     assert response.status_code == 200
     assert response.json() == expected
 
@@ -84,8 +84,8 @@ async def read_items004(commons: Annotated[CommonQueryParams, Depends()]) -> dic
         ("/items?limit=1&q=bar&skip=1", {"items": fake_items_db[1:2], "q": "bar"}),
     ],
 )
-def test_tutorial004(backend: str, path: str, expected: object) -> None:
-    assert client_for(app004, backend).get(path).json() == expected
+def test_tutorial004(anyio_backend: str, path: str, expected: object) -> None:
+    assert client_for(app004, anyio_backend).get(path).json() == expected
 
 
 # -- tutorial005: sub-dependencies --------------------------------------------------------
@@ -122,9 +122,9 @@ async def read_query(
         ("/items?q=foo", {"last_query": "bar"}, {"q_or_cookie": "foo"}),
     ],
 )
-def test_tutorial005(backend: str, path: str, cookies: dict[str, str] | None,
+def test_tutorial005(anyio_backend: str, path: str, cookies: dict[str, str] | None,
                      expected: object) -> None:
-    response = client_for(app005, backend).get(path, cookies=cookies)
+    response = client_for(app005, anyio_backend).get(path, cookies=cookies)
     assert response.json() == expected
 
 
@@ -177,9 +177,9 @@ MISSING_BOTH = {"detail": [
         (app012, "/users/", [{"username": "Rick"}, {"username": "Morty"}]),
     ],
 )
-def test_decorator_and_global_dependencies(backend: str, app: MicroReady, path: str,
+def test_decorator_and_global_dependencies(anyio_backend: str, app: MicroReady, path: str,
                                            ok: object) -> None:
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     response = client.get(path)
     assert (response.status_code, response.json()) == (422, MISSING_BOTH)
     response = client.get(path, headers={"X-Token": "invalid", "X-Key": "fake-super-secret-key"})
@@ -251,15 +251,15 @@ def use_chain(c: Annotated[str, Depends(dependency_c)]) -> str:
     return c
 
 
-def test_tutorial007_yield_closes_after_the_response(backend: str) -> None:
+def test_tutorial007_yield_closes_after_the_response(anyio_backend: str) -> None:
     events.clear()
-    assert client_for(app007, backend).get("/db").json() == "DBSession"
+    assert client_for(app007, anyio_backend).get("/db").json() == "DBSession"
     assert events == ["db open", "handler", "db close"]
 
 
-def test_tutorial008_sub_dependencies_with_yield_close_in_reverse(backend: str) -> None:
+def test_tutorial008_sub_dependencies_with_yield_close_in_reverse(anyio_backend: str) -> None:
     events.clear()
-    assert client_for(app007, backend).get("/chain").json() == "abc"
+    assert client_for(app007, anyio_backend).get("/chain").json() == "abc"
     assert events == ["a open", "b open", "c open", "handler",
                       "c close (b=ab)", "b close (a=a)", "a close"]
 
@@ -296,8 +296,8 @@ def get_item_b(item_id: str, username: Annotated[str, Depends(get_username_b)]) 
     return item
 
 
-def test_tutorial008b(backend: str) -> None:
-    client = client_for(app008b, backend)
+def test_tutorial008b(anyio_backend: str) -> None:
+    client = client_for(app008b, anyio_backend)
     response = client.get("/items/foo")
     assert (response.status_code, response.json()) == (404, {"detail": "Item not found"})
     response = client.get("/items/plumbus")
@@ -348,15 +348,16 @@ def get_item_d(item_id: str, username: Annotated[str, Depends(get_username_d)]) 
 
 
 @pytest.mark.parametrize("app", [app008c, app008d])
-def test_tutorial008c_and_d(backend: str, app: MicroReady) -> None:
+def test_tutorial008c_and_d(anyio_backend: str, app: MicroReady) -> None:
     events.clear()
-    client = client_for(app, backend)
+    client = client_for(app, anyio_backend)
     response = client.get("/items/foo")
     assert response.status_code == 404
     assert response.json() == {"detail": "Item not found, there's only a plumbus here"}
     assert client.get("/items/plumbus").json() == "plumbus"
     with pytest.raises(InternalError):
         client.get("/items/portal-gun")
-    response = client_for(app, backend, raise_server_exceptions=False).get("/items/portal-gun")
+    client = client_for(app, anyio_backend, raise_server_exceptions=False)
+    response = client.get("/items/portal-gun")
     assert (response.status_code, response.text) == (500, "Internal Server Error")
     assert len(events) == 2  # the dependency saw the error both times

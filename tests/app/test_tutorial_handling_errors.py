@@ -42,8 +42,8 @@ async def read_item_header(item_id: str) -> dict[str, str]:
     return {"item": items[item_id]}
 
 
-def test_tutorial001_and_002(backend: str) -> None:
-    client = client_for(app001, backend)
+def test_tutorial001_and_002(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
     response = client.get("/items/foo")
     assert (response.status_code, response.json()) == (200, {"item": "The Foo Wrestlers"})
     response = client.get("/items/bar")
@@ -77,8 +77,8 @@ async def read_unicorn(name: str) -> dict[str, str]:
     return {"unicorn_name": name}
 
 
-def test_tutorial003(backend: str) -> None:
-    client = client_for(app003, backend)
+def test_tutorial003(anyio_backend: str) -> None:
+    client = client_for(app003, anyio_backend)
     response = client.get("/unicorns/shinny")
     assert (response.status_code, response.json()) == (200, {"unicorn_name": "shinny"})
     response = client.get("/unicorns/yolo")
@@ -111,8 +111,8 @@ async def read_item004(item_id: int) -> dict[str, int]:
     return {"item_id": item_id}
 
 
-def test_tutorial004(backend: str) -> None:
-    client = client_for(app004, backend)
+def test_tutorial004(anyio_backend: str) -> None:
+    client = client_for(app004, anyio_backend)
     response = client.get("/items/foo")
     assert response.status_code == 400
     assert response.text == f"Validation errors:\nField: ('path', 'item_id'), Error: {INT_MSG}"
@@ -147,8 +147,8 @@ async def create_item(item: Item) -> Item:
     return item
 
 
-def test_tutorial005(backend: str) -> None:
-    client = client_for(app005, backend)
+def test_tutorial005(anyio_backend: str) -> None:
+    client = client_for(app005, anyio_backend)
     response = client.post("/items/", json={"title": "towel", "size": "XL"})
     assert response.status_code == 422
     assert response.json() == {
@@ -186,9 +186,9 @@ async def read_item006(item_id: int) -> dict[str, int]:
     return {"item_id": item_id}
 
 
-def test_tutorial006(backend: str) -> None:
+def test_tutorial006(anyio_backend: str) -> None:
     printed.clear()
-    client = client_for(app006, backend)
+    client = client_for(app006, anyio_backend)
     response = client.get("/items/foo")
     assert response.status_code == 422
     assert response.json() == {"detail": [

@@ -86,8 +86,8 @@ async def get_model(model_name: ModelName) -> dict[str, object]:
     return {"model_name": model_name, "message": "Have some residuals"}
 
 
-def test_tutorial001(backend: str) -> None:
-    client = client_for(app001, backend)
+def test_tutorial001(anyio_backend: str) -> None:
+    client = client_for(app001, anyio_backend)
     assert client.get("/items/foo").json() == {"item_id": "foo"}
 
 
@@ -103,24 +103,24 @@ def test_tutorial001(backend: str) -> None:
         ]}),
     ],
 )
-def test_tutorial002(backend: str, path: str, status: int, expected: object) -> None:
-    response = client_for(app002, backend).get(path)
+def test_tutorial002(anyio_backend: str, path: str, status: int, expected: object) -> None:
+    response = client_for(app002, anyio_backend).get(path)
     assert response.status_code == status, response.text
     assert response.json() == expected
 
 
-def test_tutorial003(backend: str) -> None:
-    client = client_for(app003, backend)
+def test_tutorial003(anyio_backend: str) -> None:
+    client = client_for(app003, anyio_backend)
     assert client.get("/users/me").json() == {"user_id": "the current user"}
     assert client.get("/users/rick").json() == {"user_id": "rick"}
 
 
-def test_tutorial003b(backend: str) -> None:
-    assert client_for(app003b, backend).get("/users").json() == ["Rick", "Morty"]
+def test_tutorial003b(anyio_backend: str) -> None:
+    assert client_for(app003b, anyio_backend).get("/users").json() == ["Rick", "Morty"]
 
 
-def test_tutorial004(backend: str) -> None:
-    client = client_for(app004, backend)
+def test_tutorial004(anyio_backend: str) -> None:
+    client = client_for(app004, anyio_backend)
     assert client.get("/files/home/johndoe/myfile.txt").json() == {
         "file_path": "home/johndoe/myfile.txt"
     }
@@ -142,7 +142,7 @@ def test_tutorial004(backend: str) -> None:
         }]}),
     ],
 )
-def test_tutorial005(backend: str, path: str, status: int, expected: object) -> None:
-    response = client_for(app005, backend).get(path)
+def test_tutorial005(anyio_backend: str, path: str, status: int, expected: object) -> None:
+    response = client_for(app005, anyio_backend).get(path)
     assert response.status_code == status, response.text
     assert response.json() == expected

@@ -94,12 +94,12 @@ LONG = "This is an amazing item that has a long description"
         ("/items/?limit=0", []),
     ],
 )
-def test_tutorial001(backend: str, path: str, expected: object) -> None:
-    assert client_for(app001, backend).get(path).json() == expected
+def test_tutorial001(anyio_backend: str, path: str, expected: object) -> None:
+    assert client_for(app001, anyio_backend).get(path).json() == expected
 
 
-def test_tutorial002(backend: str) -> None:
-    client = client_for(app002, backend)
+def test_tutorial002(anyio_backend: str) -> None:
+    client = client_for(app002, anyio_backend)
     assert client.get("/items/foo").json() == {"item_id": "foo"}
     assert client.get("/items/foo?q=bar").json() == {"item_id": "foo", "q": "bar"}
 
@@ -118,12 +118,12 @@ def test_tutorial002(backend: str) -> None:
         ("/items/foo?q=fooquery&short=1", {"item_id": "foo", "q": "fooquery"}),
     ],
 )
-def test_tutorial003(backend: str, path: str, expected: object) -> None:
-    assert client_for(app003, backend).get(path).json() == expected
+def test_tutorial003(anyio_backend: str, path: str, expected: object) -> None:
+    assert client_for(app003, anyio_backend).get(path).json() == expected
 
 
-def test_tutorial004(backend: str) -> None:
-    client = client_for(app004, backend)
+def test_tutorial004(anyio_backend: str) -> None:
+    client = client_for(app004, anyio_backend)
     assert client.get("/users/123/items/foo?q=bar&short=yes").json() == {
         "item_id": "foo", "owner_id": 123, "q": "bar",
     }
@@ -132,8 +132,8 @@ def test_tutorial004(backend: str) -> None:
     }
 
 
-def test_tutorial005(backend: str) -> None:
-    client = client_for(app005, backend)
+def test_tutorial005(anyio_backend: str) -> None:
+    client = client_for(app005, anyio_backend)
     assert client.get("/items/foo-item?needy=sooooneedy").json() == {
         "item_id": "foo-item", "needy": "sooooneedy",
     }
@@ -144,8 +144,8 @@ def test_tutorial005(backend: str) -> None:
     ]}
 
 
-def test_tutorial006(backend: str) -> None:
-    client = client_for(app006, backend)
+def test_tutorial006(anyio_backend: str) -> None:
+    client = client_for(app006, anyio_backend)
     assert client.get("/items/foo?needy=very").json() == {
         "item_id": "foo", "needy": "very", "skip": 0, "limit": None,
     }

@@ -13,7 +13,8 @@ import anyio
 import pytest
 
 from microready import BackgroundTasks, MicroReady, StreamingResponse
-from tests.live_server import connect, request_bytes, serving
+from tests.support.http import request
+from tests.support.live import connect, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -52,11 +53,11 @@ def gated_app(gate: Gate) -> MicroReady:
 async def test_response_arrives_while_the_task_is_still_running() -> None:
     gate = Gate()
     async with serving(gated_app(gate)) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/work"))
+        await client.send(request("POST", "/work", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
-            status, _, body = await client.read_response()
+            response = await client.read_response()
             await gate.started.wait()
-        assert (status, body) == (200, b'{"status":"queued"}')
+        assert (response.status, response.body) == (200, b'{"status":"queued"}')
         assert not gate.finished.is_set()
         gate.release.set()
         with anyio.fail_after(DEADLINE):
@@ -66,13 +67,13 @@ async def test_response_arrives_while_the_task_is_still_running() -> None:
 async def test_next_keep_alive_request_is_not_delayed_by_the_task() -> None:
     gate = Gate()
     async with serving(gated_app(gate)) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/work"))
+        await client.send(request("POST", "/work", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
             await client.read_response()
             await gate.started.wait()
-            await client.send(request_bytes("GET", "/ping"))
-            status, _, body = await client.read_response()
-        assert (status, body) == (200, b'"pong"')
+            await client.send(request("GET", "/ping"))
+            response = await client.read_response()
+        assert (response.status, response.body) == (200, b'"pong"')
         assert not gate.finished.is_set()
         gate.release.set()
 
@@ -80,12 +81,12 @@ async def test_next_keep_alive_request_is_not_delayed_by_the_task() -> None:
 async def test_pipelined_request_is_not_delayed_by_the_task() -> None:
     gate = Gate()
     async with serving(gated_app(gate)) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/work") + request_bytes("GET", "/ping"))
+        await client.send(request("POST", "/work", "Content-Length: 0") + request("GET", "/ping"))
         with anyio.fail_after(DEADLINE):
             first = await client.read_response()
             second = await client.read_response()
-        assert first[0] == 200 and first[2] == b'{"status":"queued"}'
-        assert second[0] == 200 and second[2] == b'"pong"'
+        assert first.status == 200 and first.body == b'{"status":"queued"}'
+        assert second.status == 200 and second.body == b'"pong"'
         assert not gate.finished.is_set()
         gate.release.set()
 
@@ -94,7 +95,7 @@ async def test_a_client_that_disconnects_does_not_cancel_its_tasks() -> None:
     gate = Gate()
     async with serving(gated_app(gate)) as running:
         async with connect(running.port) as client:
-            await client.send(request_bytes("POST", "/work"))
+            await client.send(request("POST", "/work", "Content-Length: 0"))
             with anyio.fail_after(DEADLINE):
                 await client.read_response()
                 await gate.started.wait()
@@ -108,7 +109,7 @@ async def test_a_client_that_disconnects_does_not_cancel_its_tasks() -> None:
 async def test_connection_close_closes_the_socket_before_the_task_finishes() -> None:
     gate = Gate()
     async with serving(gated_app(gate)) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/work", close=True))
+        await client.send(request("POST", "/work", "Connection: close", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
             raw = await client.read_until_eof()
         assert raw.startswith(b"HTTP/1.1 200 ")
@@ -138,12 +139,12 @@ async def test_streaming_response_tasks_start_after_the_last_chunk() -> None:
         return StreamingResponse(chunks(), media_type="text/plain")  # type: ignore[arg-type]
 
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(request_bytes("GET", "/stream"))
+        await client.send(request("GET", "/stream"))
         with anyio.fail_after(DEADLINE):
-            status, headers, body = await client.read_response()
+            response = await client.read_response()
             await running.server.app.background.join()
-    assert (status, body) == (200, b"one,two,three")
-    assert headers["transfer-encoding"] == "chunked"
+    assert (response.status, response.body) == (200, b"one,two,three")
+    assert response.header(b"transfer-encoding") == b"chunked"
     assert order == ["chunk one,", "chunk two,", "chunk three", "body done", "task"]
 
 
@@ -172,15 +173,15 @@ async def test_sync_task_runs_in_a_thread_and_does_not_delay_other_requests() ->
     try:
         async with serving(app) as running:
             async with connect(running.port) as first:
-                await first.send(request_bytes("POST", "/work"))
+                await first.send(request("POST", "/work", "Content-Length: 0"))
                 with anyio.fail_after(DEADLINE):
                     await first.read_response()
                     await anyio.to_thread.run_sync(task_running.wait, DEADLINE)
             async with connect(running.port) as second:
-                await second.send(request_bytes("GET", "/ping"))
+                await second.send(request("GET", "/ping"))
                 with anyio.fail_after(DEADLINE):
-                    status, _, body = await second.read_response()
-            assert (status, body) == (200, b'"pong"')
+                    response = await second.read_response()
+            assert (response.status, response.body) == (200, b'"pong"')
             assert task_running.is_set() and not release.is_set()
             assert task_threads and task_threads[0] != loop_thread
             release.set()
@@ -216,17 +217,17 @@ async def test_slow_sync_tasks_do_not_starve_sync_handlers() -> None:
         async with serving(app) as running:
             for _ in range(48):
                 async with connect(running.port) as client:
-                    await client.send(request_bytes("POST", "/work"))
+                    await client.send(request("POST", "/work", "Content-Length: 0"))
                     with anyio.fail_after(DEADLINE):
                         await client.read_response()
             with anyio.fail_after(DEADLINE):
                 while started < 40:  # every background thread is now blocked
                     await anyio.sleep(0.01)
             async with connect(running.port) as client:
-                await client.send(request_bytes("GET", "/sync"))
+                await client.send(request("GET", "/sync"))
                 with anyio.fail_after(DEADLINE):
-                    status, _, body = await client.read_response()
-            assert (status, body) == (200, b'"handled in a thread"')
+                    response = await client.read_response()
+            assert (response.status, response.body) == (200, b'"handled in a thread"')
             background = running.server.app.background
             assert background.running == 40 and background.pending == 8
             release.set()

@@ -12,7 +12,8 @@ import pytest
 from microready import BackgroundTask, BackgroundTasks, MicroReady
 from microready.config import Config
 from microready.server import Server
-from tests.live_server import connect, request_bytes, serving
+from tests.support.http import request
+from tests.support.live import connect, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -44,14 +45,14 @@ async def test_failing_task_is_logged_and_the_next_task_still_runs(
 
     caplog.set_level(logging.ERROR, logger="microready.background")
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/notify/foo@example.com"))
+        await client.send(request("POST", "/notify/foo@example.com", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
             await client.read_response()
             await app.background.join()
             # The same connection keeps working after the failure.
-            await client.send(request_bytes("GET", "/ping"))
-            status, _, body = await client.read_response()
-    assert (status, body) == (200, b'"pong"')
+            await client.send(request("GET", "/ping"))
+            response = await client.read_response()
+    assert (response.status, response.body) == (200, b'"pong"')
     assert ran == ["after"]
     assert (app.background.failed, app.background.succeeded) == (1, 1)
     [record] = [r for r in caplog.records if r.name == "microready.background"]
@@ -80,7 +81,7 @@ async def test_max_background_tasks_queues_in_order_and_drops_nothing() -> None:
 
     async with serving(app, max_background_tasks=1) as running, connect(running.port) as client:
         for number in range(5):
-            await client.send(request_bytes("POST", f"/job/{number}"))
+            await client.send(request("POST", f"/job/{number}", "Content-Length: 0"))
             with anyio.fail_after(DEADLINE):
                 await client.read_response()
         # Each job is submitted just after its response is written; wait for the last.
@@ -115,7 +116,7 @@ async def test_counters_and_join() -> None:
         return "ok"
 
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/work"))
+        await client.send(request("POST", "/work", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
             await client.read_response()
             while app.background.running == 0:
@@ -169,7 +170,7 @@ async def test_shutdown_waits_for_queued_tasks_then_stops() -> None:
         [address] = await task_group.start(serve)
         port = int(address.rsplit(":", 1)[1])
         async with connect(port) as client:
-            await client.send(request_bytes("POST", "/work"))
+            await client.send(request("POST", "/work", "Content-Length: 0"))
             with anyio.fail_after(DEADLINE):
                 await client.read_response()
         server.request_shutdown()
@@ -210,7 +211,7 @@ async def test_shutdown_deadline_cancels_tasks_runs_finally_and_names_them(
     async with anyio.create_task_group() as task_group:
         [address] = await task_group.start(server.serve)
         async with connect(int(address.rsplit(":", 1)[1])) as client:
-            await client.send(request_bytes("POST", "/work"))
+            await client.send(request("POST", "/work", "Content-Length: 0"))
             with anyio.fail_after(DEADLINE):
                 await client.read_response()
         server.request_shutdown()
@@ -239,7 +240,8 @@ async def test_async_tasks_queued_together_run_side_by_side() -> None:
         background_tasks.add_task(wait_for_release)
         return number
 
-    pipelined = b"".join(request_bytes("POST", f"/job/{number}") for number in range(20))
+    jobs = [request("POST", f"/job/{number}", "Content-Length: 0") for number in range(20)]
+    pipelined = b"".join(jobs)
     async with serving(app) as running, connect(running.port) as client:
         await client.send(pipelined)
         with anyio.fail_after(DEADLINE):

@@ -22,7 +22,8 @@ from microready import (
     MicroReady,
 )
 from microready.testing import TestClient
-from tests.live_server import connect, request_bytes, serving
+from tests.support.http import request
+from tests.support.live import connect, serving
 
 DEADLINE = 10
 
@@ -79,11 +80,11 @@ async def test_handler_dependency_and_sub_dependency_share_one_list_through_the_
     app = build_app(seen, ran)
     async with serving(app) as running, connect(running.port) as client:
         for _ in range(2):
-            await client.send(request_bytes("POST", "/shared"))
+            await client.send(request("POST", "/shared", "Content-Length: 0"))
             with anyio.fail_after(DEADLINE):
-                status, _, body = await client.read_response()
+                response = await client.read_response()
                 await app.background.join()
-            assert (status, body) == (200, b'{"value":"sub"}')
+            assert (response.status, response.body) == (200, b'{"value":"sub"}')
     first, second = seen[:3], seen[3:]
     assert len({id(tasks) for tasks in first}) == 1, "one object within a request"
     assert len({id(tasks) for tasks in second}) == 1
@@ -97,11 +98,11 @@ async def test_injected_tasks_and_the_responses_own_both_run_injected_first() ->
     ran: list[str] = []
     app = build_app([], ran)
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", "/both"))
+        await client.send(request("POST", "/both", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
-            status, _, _ = await client.read_response()
+            response = await client.read_response()
             await app.background.join()
-    assert status == 200
+    assert response.status == 200
     assert ran == ["injected", "response's own"]
 
 
@@ -114,11 +115,11 @@ async def test_a_failed_request_discards_its_tasks_and_says_so_at_debug(
     app = build_app([], ran)
     caplog.set_level(logging.DEBUG, logger="microready.background")
     async with serving(app) as running, connect(running.port) as client:
-        await client.send(request_bytes("POST", f"/fails?kind={kind}"))
+        await client.send(request("POST", f"/fails?kind={kind}", "Content-Length: 0"))
         with anyio.fail_after(DEADLINE):
-            answer, _, _ = await client.read_response()
+            response = await client.read_response()
             await app.background.join()
-    assert answer == status
+    assert response.status == status
     assert ran == []
     assert app.background.succeeded == 0 and app.background.pending == 0
     debug = [r for r in caplog.records if r.name == "microready.background"]
@@ -126,11 +127,10 @@ async def test_a_failed_request_discards_its_tasks_and_says_so_at_debug(
     assert "discard" in debug[0].getMessage().lower()
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_the_same_rules_through_testclient(backend: str) -> None:
+def test_the_same_rules_through_testclient(anyio_backend: str) -> None:
     seen: list[object] = []
     ran: list[str] = []
-    client = TestClient(build_app(seen, ran), backend=backend, raise_server_exceptions=False)
+    client = TestClient(build_app(seen, ran), backend=anyio_backend, raise_server_exceptions=False)
     assert client.post("/shared").json() == {"value": "sub"}
     assert ran == ["sub-dependency", "dependency", "handler"]
     assert len({id(tasks) for tasks in seen}) == 1

@@ -11,11 +11,16 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from tests.live_server import connect
+from tests.support.http import request
+from tests.support.live import IO_TIMEOUT, connect, exchange, serving
 
-from .helpers import IO_TIMEOUT, SMUGGLED, answer_then_eof, make_app, post, read_answer, serving
+from .helpers import SMUGGLED, make_app
 
 pytestmark = pytest.mark.anyio
+
+
+def post(path: str, *headers: str, body: bytes = b"") -> bytes:
+    return request("POST", path, *headers, body=body)
 
 
 BAD_HEADS = [
@@ -93,10 +98,10 @@ async def test_a_bad_head_is_answered_closed_and_nothing_after_it_is_served(
     data: bytes, status: int
 ) -> None:
     async with serving(make_app()) as running:
-        answer, headers, body, rest = await answer_then_eof(running.port, data + SMUGGLED)
-        assert answer == status, body
-        assert headers.get("connection") == "close"
-        assert body.startswith(str(status).encode())
+        response, rest = await exchange(running.port, data + SMUGGLED)
+        assert response.status == status, response.body
+        assert response.header(b"connection") == b"close"
+        assert response.body.startswith(str(status).encode())
         assert rest == b"", "the pipelined request after a rejected one was answered"
 
 
@@ -105,16 +110,17 @@ async def test_smuggling_content_length_and_chunked_gets_only_the_400() -> None:
     # is "0\r\n\r\n" + a second request; to one trusting chunked, the body ends
     # at "0\r\n\r\n" and the second request is the attacker's. We answer neither.
     smuggled = b"GET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n"
-    attack = post(
+    attack = request(
+        "POST",
         "/upload",
         f"Content-Length: {5 + len(smuggled)}",
         "Transfer-Encoding: chunked",
         body=b"0\r\n\r\n" + smuggled,
     )
     async with serving(make_app()) as running:
-        status, headers, _, rest = await answer_then_eof(running.port, attack + SMUGGLED)
-    assert status == 400
-    assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, attack + SMUGGLED)
+    assert response.status == 400
+    assert response.header(b"connection") == b"close"
     assert b"HTTP/1.1" not in rest, f"a smuggled request was answered: {rest!r}"
     assert rest == b""
 
@@ -122,18 +128,18 @@ async def test_smuggling_content_length_and_chunked_gets_only_the_400() -> None:
 async def test_a_good_request_before_the_bad_one_is_still_answered() -> None:
     # Rejection is per request, in order: the valid pipelined request before the
     # bad one gets its 200, then the 400, then EOF.
-    data = b"GET /ping HTTP/1.1\r\nHost: test\r\n\r\n" + post(
-        "/upload", "Content-Length: 1", "Transfer-Encoding: chunked", body=b"0\r\n\r\n"
+    data = b"GET /ping HTTP/1.1\r\nHost: test\r\n\r\n" + request(
+        "POST", "/upload", "Content-Length: 1", "Transfer-Encoding: chunked", body=b"0\r\n\r\n"
     ) + SMUGGLED
     async with serving(make_app()) as running:
         with anyio.fail_after(IO_TIMEOUT):
             async with connect(running.port) as client:
                 await client.send(data)
-                first = await read_answer(client)
-                second = await read_answer(client)
+                first = await client.read_response()
+                second = await client.read_response()
                 rest = await client.read_until_eof()
-    assert first[0] == 200 and first[2] == b'"pong"'
-    assert second[0] == 400 and second[1].get("connection") == "close"
+    assert first.status == 200 and first.body == b'"pong"'
+    assert second.status == 400 and second.header(b"connection") == b"close"
     assert rest == b""
 
 
@@ -149,11 +155,11 @@ BAD_CHUNKS = [
 
 @pytest.mark.parametrize("chunks", BAD_CHUNKS)
 async def test_a_bad_chunk_read_by_the_app_is_a_400_and_a_close(chunks: bytes) -> None:
-    request = post("/echo", "Transfer-Encoding: chunked", body=chunks)
+    data = request("POST", "/echo", "Transfer-Encoding: chunked", body=chunks)
     async with serving(make_app()) as running:
-        status, headers, body, rest = await answer_then_eof(running.port, request + SMUGGLED)
-    assert status == 400, body
-    assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, data + SMUGGLED)
+    assert response.status == 400, response.body
+    assert response.header(b"connection") == b"close"
     assert rest == b"", "a request after a broken chunked body was answered"
 
 
@@ -162,10 +168,10 @@ async def test_a_bad_chunk_the_app_never_read_still_ends_the_connection(chunks: 
     # The app answers before reading; the server then drains the body to reuse
     # the connection, finds the framing broken, and must close: the bytes after
     # the broken chunk are not a request.
-    request = post("/upload", "Transfer-Encoding: chunked", body=chunks)
+    data = request("POST", "/upload", "Transfer-Encoding: chunked", body=chunks)
     async with serving(make_app()) as running:
-        status, _, body, rest = await answer_then_eof(running.port, request + SMUGGLED)
-    assert (status, body) == (200, b'{"ok":true}')
+        response, rest = await exchange(running.port, data + SMUGGLED)
+    assert (response.status, response.body) == (200, b'{"ok":true}')
     assert rest == b"", f"a request after a broken chunked body was answered: {rest!r}"
 
 
@@ -189,5 +195,5 @@ BARE_LF_HEADS = [
 @pytest.mark.parametrize(("head", "body"), BARE_LF_HEADS)
 async def test_a_bare_lf_head_is_measured_up_to_its_own_end(head: bytes, body: bytes) -> None:
     async with serving(make_app()) as running:
-        status, _, echoed, _ = await answer_then_eof(running.port, head + body)
-    assert (status, echoed) == (200, body)
+        response, _ = await exchange(running.port, head + body)
+    assert (response.status, response.body) == (200, body)

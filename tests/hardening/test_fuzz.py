@@ -14,7 +14,7 @@ import random
 import anyio
 import pytest
 
-from microready.server.protocol.connection import (
+from microready.server.protocol import (
     NEED_DATA,
     PAUSED,
     BodyReceived,
@@ -25,15 +25,17 @@ from microready.server.protocol.connection import (
     RequestComplete,
     RequestReceived,
 )
-from tests.live_server import connect
+from tests.support.live import IO_TIMEOUT, connect, serving
+from tests.support.protocol import rejection_statuses
 
-from .helpers import IO_TIMEOUT, captured_logs, get_ping, make_app, serving
+from .helpers import captured_logs, get_ping, make_app
 
 ITERATIONS = int(os.environ.get("MICROREADY_FUZZ_ITERATIONS", "3000"))
 SEED = os.environ.get("MICROREADY_FUZZ_SEED", "microready")
 
-# Every status the core may reject a request with.
-REJECTION_STATUSES = {400, 405, 408, 413, 414, 431, 501, 505}
+# Every status the core may reject a request with (501 and 505 too, not only
+# 4xx), read from the core's source so that it cannot drift from it.
+REJECTION_STATUSES = rejection_statuses()
 
 CORPUS = [
     b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -1,4 +1,8 @@
-"""Limits with safe defaults, on raw bytes through the real server (asyncio and trio)."""
+"""Limits with safe defaults, on raw bytes through the real server (asyncio and trio).
+
+One rule is about how the bytes are split into reads; that test feeds the
+connection core directly, so the split is the test's, not the kernel's.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +16,15 @@ import pytest
 from microready import Config, ConfigError
 from microready.server import Server
 from microready.server.cli import build_parser
-from tests.live_server import connect, queued_clients
+from microready.server.protocol import NEED_DATA, ConnectionCore, Limits, Rejected
+from tests.support.http import parse_response, request
+from tests.support.live import IO_TIMEOUT, connect, exchange, port_of, queued_clients, serving
 
-from .helpers import (
-    IO_TIMEOUT,
-    SMUGGLED,
-    answer_then_eof,
-    get_ping,
-    make_app,
-    post,
-    read_answer,
-    read_head,
-    serving,
-)
+from .helpers import SMUGGLED, get_ping, make_app
 
 pytestmark = pytest.mark.anyio
 
-
-def get_with(*headers: str, target: str = "/ping") -> bytes:
-    return ("\r\n".join([f"GET {target} HTTP/1.1", "Host: test", *headers]) + "\r\n\r\n").encode()
+PING_AND_CLOSE = request("GET", "/ping", "Connection: close")
 
 
 # -- the request head --------------------------------------------------------------------------
@@ -39,64 +33,67 @@ def get_with(*headers: str, target: str = "/ping") -> bytes:
 async def test_a_complete_20_kib_head_in_one_write_is_431_by_default() -> None:
     # A complete head is never "incomplete", so h11's buffer limit does not see
     # it; the server must measure the whole head itself.
-    data = get_with("X-Big: " + "a" * (20 * 1024))
+    data = request("GET", "/ping", "X-Big: " + "a" * (20 * 1024))
     async with serving(make_app()) as running:
-        status, headers, _, rest = await answer_then_eof(running.port, data + SMUGGLED)
-    assert status == 431
-    assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, data + SMUGGLED)
+    assert response.status == 431
+    assert response.header(b"connection") == b"close"
     assert rest == b""
 
 
 async def test_a_head_just_under_the_default_limit_is_served() -> None:
-    data = get_with("X-Big: " + "a" * (15 * 1024), "Connection: close")
+    data = request("GET", "/ping", "X-Big: " + "a" * (15 * 1024), "Connection: close")
     async with serving(make_app()) as running:
-        status, _, body, _ = await answer_then_eof(running.port, data)
-    assert (status, body) == (200, b'"pong"')
+        response, _ = await exchange(running.port, data)
+    assert (response.status, response.body) == (200, b'"pong"')
 
 
 async def test_max_header_size_is_configurable() -> None:
-    small = get_with("X-Big: " + "a" * 1500, "Connection: close")
+    small = request("GET", "/ping", "X-Big: " + "a" * 1500, "Connection: close")
     async with serving(make_app(), max_header_size=1024) as running:
-        status, headers, _, rest = await answer_then_eof(running.port, small + SMUGGLED)
-        assert status == 431
-        assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, small + SMUGGLED)
+        assert response.status == 431
+        assert response.header(b"connection") == b"close"
         assert rest == b""
-        status, _, _, _ = await answer_then_eof(running.port, get_with("Connection: close"))
-        assert status == 200
+        response, _ = await exchange(running.port, request("GET", "/ping", "Connection: close"))
+        assert response.status == 200
 
 
-async def test_a_head_that_arrives_in_pieces_is_measured_whole() -> None:
+def test_a_head_that_arrives_in_pieces_is_measured_whole() -> None:
     # 12 KiB, then 8 KiB: neither read alone is over the limit, the head is.
-    data = get_with("X-Big: " + "a" * (20 * 1024))
-    async with serving(make_app()) as running, connect(running.port) as client:
-        with anyio.fail_after(IO_TIMEOUT):
-            await client.send(data[: 12 * 1024])
-            await anyio.sleep(0.05)  # lets the server read the first part on its own
-            await client.send(data[12 * 1024 :])
-            status, headers, _ = await read_answer(client)
-            assert await client.read_until_eof() == b""
-    assert status == 431
-    assert headers.get("connection") == "close"
+    # The pieces go to the core one by one, so there are surely two reads (over
+    # a socket the kernel may hand the server both pieces in one).
+    data = request("GET", "/ping", "X-Big: " + "a" * (20 * 1024))
+    core = ConnectionCore(Limits(), now=0.0)
+    core.receive_data(data[: 12 * 1024], now=0.0)
+    assert core.next_event(0.0) is NEED_DATA, "the first piece alone was judged"
+    core.receive_data(data[12 * 1024 :], now=0.0)
+    event = core.next_event(0.0)
+    assert isinstance(event, Rejected), event
+    answer = parse_response(core.send_error(event.status_code, event.reason))
+    assert answer.status == 431
+    assert answer.header(b"connection") == b"close"
 
 
 async def test_101_header_fields_are_431() -> None:
     fields = [f"X-F{i}: {i}" for i in range(100)]  # plus Host: 101 fields
     async with serving(make_app()) as running:
-        status, headers, _, rest = await answer_then_eof(running.port, get_with(*fields) + SMUGGLED)
-        assert status == 431
-        assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, request("GET", "/ping", *fields) + SMUGGLED)
+        assert response.status == 431
+        assert response.header(b"connection") == b"close"
         assert rest == b""
-        ok = get_with(*fields[:98], "Connection: close")  # Host + 99: exactly 100 fields
-        assert (await answer_then_eof(running.port, ok))[0] == 200
+        # Host and 99 more: exactly 100 fields.
+        ok = request("GET", "/ping", *fields[:98], "Connection: close")
+        assert (await exchange(running.port, ok))[0].status == 200
 
 
 @pytest.mark.parametrize("length", [8 * 1024 + 100, 20 * 1024], ids=["9-kib", "20-kib"])
 async def test_a_request_line_over_8_kib_is_414(length: int) -> None:
-    data = get_with(target="/items/" + "a" * length)
+    data = request("GET", "/items/" + "a" * length)
     async with serving(make_app()) as running:
-        status, headers, _, rest = await answer_then_eof(running.port, data + SMUGGLED)
-    assert status == 414
-    assert headers.get("connection") == "close"
+        response, rest = await exchange(running.port, data + SMUGGLED)
+    assert response.status == 414
+    assert response.header(b"connection") == b"close"
     assert rest == b""
 
 
@@ -107,80 +104,87 @@ async def test_a_declared_body_over_the_limit_is_413_before_it_is_sent() -> None
     async with serving(make_app(), max_body_size=1000) as running, connect(running.port) as client:
         with anyio.fail_after(IO_TIMEOUT):
             # Only the head: the answer must not wait for a body.
-            await client.send(post("/upload", "Content-Length: 1001"))
-            status, headers, _ = await read_answer(client)
+            await client.send(request("POST", "/upload", "Content-Length: 1001"))
+            response = await client.read_response()
             assert await client.read_until_eof() == b""
-    assert status == 413
-    assert headers.get("connection") == "close"
+    assert response.status == 413
+    assert response.header(b"connection") == b"close"
 
 
 async def test_the_default_body_limit_is_10_mib() -> None:
     async with serving(make_app()) as running:
-        over = post("/upload", f"Content-Length: {10 * 1024 * 1024 + 1}")
-        assert (await answer_then_eof(running.port, over))[0] == 413
+        over = request("POST", "/upload", f"Content-Length: {10 * 1024 * 1024 + 1}")
+        assert (await exchange(running.port, over))[0].status == 413
         # At the limit, the head is accepted: the server asks for the body.
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
                 await client.send(
-                    post("/echo", f"Content-Length: {10 * 1024 * 1024}", "Expect: 100-continue")
+                    request(
+                        "POST", "/echo", f"Content-Length: {10 * 1024 * 1024}",
+                        "Expect: 100-continue",
+                    )
                 )
-                interim = await read_head(client)
+                interim = await client.read_until(b"\r\n\r\n")
     assert interim.startswith(b"HTTP/1.1 100 "), interim
 
 
 async def test_expect_100_continue_over_the_limit_gets_413_and_no_100() -> None:
     async with serving(make_app(), max_body_size=10) as running:
-        status, _, _, rest = await answer_then_eof(
-            running.port, post("/echo", "Content-Length: 11", "Expect: 100-continue")
+        response, rest = await exchange(
+            running.port, request("POST", "/echo", "Content-Length: 11", "Expect: 100-continue")
         )
-    assert status == 413  # the first response is final: the client never sends its body
+    # The first response is final: the client never sends its body.
+    assert response.status == 413
     assert rest == b""
 
 
 async def test_expect_100_continue_then_the_body_is_read() -> None:
     async with serving(make_app()) as running, connect(running.port) as client:
         with anyio.fail_after(IO_TIMEOUT):
-            await client.send(post("/echo", "Content-Length: 5", "Expect: 100-continue"))
-            interim = await read_head(client)
+            await client.send(
+                request("POST", "/echo", "Content-Length: 5", "Expect: 100-continue")
+            )
+            interim = await client.read_until(b"\r\n\r\n")
             await client.send(b"hello")
-            status, _, body = await read_answer(client)
+            response = await client.read_response()
     assert interim.startswith(b"HTTP/1.1 100 ")
-    assert (status, body) == (200, b"hello")
+    assert (response.status, response.body) == (200, b"hello")
 
 
 async def test_a_chunked_body_over_the_limit_is_413_as_it_arrives() -> None:
     chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"  # 1 KiB chunks
     async with serving(make_app(), max_body_size=4096) as running, connect(running.port) as client:
         with anyio.fail_after(IO_TIMEOUT):
-            await client.send(post("/echo", "Transfer-Encoding: chunked"))
+            await client.send(request("POST", "/echo", "Transfer-Encoding: chunked"))
             # Never ends: only counting can stop it.
             for _ in range(5):
                 await client.send(chunk)
-            status, headers, _ = await read_answer(client)
+            response = await client.read_response()
             assert await client.read_until_eof() == b""
-    assert status == 413
-    assert headers.get("connection") == "close"
+    assert response.status == 413
+    assert response.header(b"connection") == b"close"
 
 
 async def test_a_chunked_body_within_the_limit_is_read_whole() -> None:
     chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
-    data = post(
-        "/echo", "Transfer-Encoding: chunked", "Connection: close", body=chunk * 4 + b"0\r\n\r\n"
+    data = request(
+        "POST", "/echo", "Transfer-Encoding: chunked", "Connection: close",
+        body=chunk * 4 + b"0\r\n\r\n",
     )
     async with serving(make_app(), max_body_size=4096) as running:
-        status, _, body, _ = await answer_then_eof(running.port, data)
-    assert status == 200
-    assert body == b"x" * 4096
+        response, _ = await exchange(running.port, data)
+    assert response.status == 200
+    assert response.body == b"x" * 4096
 
 
 async def test_an_unread_chunked_body_over_the_limit_closes_the_connection() -> None:
     # The app answers without reading; the server drains the rest to reuse the
     # connection, and the limit applies to that too.
     chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
-    data = post("/upload", "Transfer-Encoding: chunked", body=chunk * 6 + b"0\r\n\r\n")
+    data = request("POST", "/upload", "Transfer-Encoding: chunked", body=chunk * 6 + b"0\r\n\r\n")
     async with serving(make_app(), max_body_size=4096) as running:
-        status, _, _, rest = await answer_then_eof(running.port, data + SMUGGLED)
-    assert status == 200
+        response, rest = await exchange(running.port, data + SMUGGLED)
+    assert response.status == 200
     assert rest == b""
 
 
@@ -192,21 +196,21 @@ async def test_limit_concurrency_answers_503_beyond_n_open_connections() -> None
         async with connect(running.port) as first, connect(running.port) as second:
             with anyio.fail_after(IO_TIMEOUT):
                 for client in (first, second):  # both are served and stay open
-                    await client.send(get_with())
-                    assert (await read_answer(client))[0] == 200
-                status, headers, _, rest = await answer_then_eof(
-                    running.port, get_with() + SMUGGLED
+                    await client.send(request("GET", "/ping"))
+                    assert (await client.read_response()).status == 200
+                response, rest = await exchange(
+                    running.port, request("GET", "/ping") + SMUGGLED
                 )
-                assert status == 503
-                assert headers.get("connection") == "close"
+                assert response.status == 503
+                assert response.header(b"connection") == b"close"
                 assert rest == b""
                 for client in (first, second):  # the open ones are untouched
-                    await client.send(get_with())
-                    assert (await read_answer(client))[0] == 200
+                    await client.send(request("GET", "/ping"))
+                    assert (await client.read_response()).status == 200
         # With both closed, a new connection is served again (as soon as the
         # server has noticed the closes).
         with anyio.fail_after(IO_TIMEOUT):
-            while (await answer_then_eof(running.port, get_with("Connection: close")))[0] == 503:
+            while (await exchange(running.port, PING_AND_CLOSE))[0].status == 503:
                 await anyio.sleep(0.01)
 
 
@@ -215,10 +219,10 @@ async def test_limit_concurrency_holds_for_a_burst_accepted_at_once() -> None:
     # still count each of them, not only those whose task has started.
     async with (
         serving(make_app(), limit_concurrency=2) as running,
-        queued_clients(running.port, [get_with()] * 5) as clients,
+        queued_clients(running.port, [request("GET", "/ping")] * 5) as clients,
     ):
         with anyio.fail_after(IO_TIMEOUT):
-            statuses = [(await read_answer(client))[0] for client in clients]
+            statuses = [(await client.read_response()).status for client in clients]
     assert sorted(statuses) == [200, 200, 503, 503, 503]
 
 
@@ -227,11 +231,11 @@ async def test_limit_max_requests_stops_the_server_after_n_requests() -> None:
     with anyio.fail_after(IO_TIMEOUT):
         async with anyio.create_task_group() as task_group:
             addresses = await task_group.start(server.serve)
-            port = int(addresses[0].rsplit(":", 1)[1])
+            port = port_of(addresses[0])
             async with connect(port) as client:  # one kept-alive connection...
                 for _ in range(2):
-                    await client.send(get_with())
-                    assert (await read_answer(client))[0] == 200
+                    await client.send(request("GET", "/ping"))
+                    assert (await client.read_response()).status == 200
                 await get_ping(port)  # ...and a new one: 3 requests
                 # The kept-alive connection is idle, so shutdown closes it.
                 assert await client.read_until_eof() == b""

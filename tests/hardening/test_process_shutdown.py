@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from .processes import IO_DEADLINE, SyncClient, server_process
+from tests.support.http import request
+from tests.support.processes import IO_DEADLINE, SyncClient, app_process, wait_for_path
+
+from .helpers import PING
 
 APP = textwrap.dedent(
     """
@@ -42,15 +45,7 @@ APP = textwrap.dedent(
     """
 )
 
-PING = b"GET /ping HTTP/1.1\r\nHost: test\r\n\r\n"
-SLOW = b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n"
-
-
-def wait_for_file(path: Path) -> None:
-    deadline = time.monotonic() + IO_DEADLINE
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path.name} never appeared"
-        time.sleep(0.01)
+SLOW = request("GET", "/slow")
 
 
 @pytest.mark.parametrize(
@@ -61,14 +56,14 @@ def wait_for_file(path: Path) -> None:
 def test_shutdown_finishes_the_request_in_flight_closes_idle_ones_and_exits_0(
     tmp_path: Path, backend: str, signum: signal.Signals
 ) -> None:
-    with server_process(tmp_path, APP, "--backend", backend) as server, SyncClient(
+    with app_process(tmp_path, APP, "--backend", backend) as server, SyncClient(
         server.port
     ) as idle, SyncClient(server.port) as in_flight:
         idle.send(PING)
-        status, headers, _ = idle.read_response()
-        assert status == 200 and headers.get("connection") != "close"
+        response = idle.read_response()
+        assert response.status == 200 and response.header(b"connection") != b"close"
         in_flight.send(SLOW)
-        wait_for_file(tmp_path / "started")
+        wait_for_path(tmp_path / "started", IO_DEADLINE)
 
         os.kill(server.process.pid, signum)
 
@@ -80,9 +75,9 @@ def test_shutdown_finishes_the_request_in_flight_closes_idle_ones_and_exits_0(
         assert server.process.poll() is None, "the server exited with a request in flight"
 
         (tmp_path / "release").write_text("yes")
-        status, headers, body = in_flight.read_response()
-        assert (status, body) == (200, b'"finished"')
-        assert headers.get("connection") == "close"
+        response = in_flight.read_response()
+        assert (response.status, response.body) == (200, b'"finished"')
+        assert response.header(b"connection") == b"close"
         assert in_flight.read_until_eof() == b""
 
         code = server.wait_for_exit()
@@ -90,15 +85,14 @@ def test_shutdown_finishes_the_request_in_flight_closes_idle_ones_and_exits_0(
     assert "shutting down gracefully" in server.log
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_the_graceful_shutdown_deadline_bounds_a_stuck_request(
-    tmp_path: Path, backend: str
+    tmp_path: Path, anyio_backend: str
 ) -> None:
-    with server_process(
-        tmp_path, APP, "--backend", backend, "--timeout-graceful-shutdown", "0.5"
+    with app_process(
+        tmp_path, APP, "--backend", anyio_backend, "--timeout-graceful-shutdown", "0.5"
     ) as server, SyncClient(server.port) as in_flight:
         in_flight.send(SLOW)  # never released
-        wait_for_file(tmp_path / "started")
+        wait_for_path(tmp_path / "started", IO_DEADLINE)
         os.kill(server.process.pid, signal.SIGTERM)
         started = time.monotonic()
         # The stuck request is cut off: its connection closes without an answer.

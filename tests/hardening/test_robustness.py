@@ -19,26 +19,12 @@ import pytest
 from microready import MicroReady, PlainTextResponse, Response, StreamingResponse
 from microready.config import Config
 from microready.server import Server
-from tests.live_server import RawClient, connect
+from tests.support.http import request
+from tests.support.live import IO_TIMEOUT, RawClient, connect, exchange, port_of, serving
 
-from .helpers import (
-    IO_TIMEOUT,
-    answer_then_eof,
-    captured_logs,
-    get_ping,
-    make_app,
-    read_answer,
-    read_some,
-    serving,
-)
+from .helpers import PING, captured_logs, get_ping, make_app
 
 pytestmark = pytest.mark.anyio
-
-PING = b"GET /ping HTTP/1.1\r\nHost: test\r\n\r\n"
-
-
-def get(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
 
 
 def failing_app() -> MicroReady:
@@ -117,9 +103,9 @@ async def served_ping(client: RawClient) -> None:
     """One more request on an existing kept-alive connection; it must work."""
     with anyio.fail_after(IO_TIMEOUT):
         await client.send(PING)
-        status, headers, body = await read_answer(client)
-    assert (status, body) == (200, b'"pong"')
-    assert headers.get("connection") != "close"
+        response = await client.read_response()
+    assert (response.status, response.body) == (200, b'"pong"')
+    assert response.header(b"connection") != b"close"
 
 
 # -- a crowd of idle connections -------------------------------------------------------------------
@@ -143,7 +129,7 @@ async def test_500_idle_connections_do_not_delay_a_new_request() -> None:
             clients = [await stack.enter_async_context(connect(running.port)) for _ in range(500)]
             for client in clients[:250]:  # half kept alive after a request...
                 await client.send(PING)
-                assert (await read_answer(client))[0] == 200
+                assert (await client.read_response()).status == 200
             # ...half connected and silent. The server holds all 500.
             while len(running.server.connections) < 500:
                 await anyio.sleep(0.01)
@@ -161,10 +147,10 @@ async def test_500_idle_connections_do_not_delay_a_new_request() -> None:
 async def test_a_handler_that_raises_gets_500_and_closes_only_its_connection(path: str) -> None:
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         await served_ping(bystander)
-        status, headers, body, rest = await answer_then_eof(running.port, get(path) + PING)
-        assert status == 500
-        assert headers.get("connection") == "close"
-        assert b"the handler failed" not in body and b"Traceback" not in body
+        response, rest = await exchange(running.port, request("GET", path) + PING)
+        assert response.status == 500
+        assert response.header(b"connection") == b"close"
+        assert b"the handler failed" not in response.body and b"Traceback" not in response.body
         assert rest == b""
         await served_ping(bystander)
 
@@ -173,10 +159,10 @@ async def test_a_handler_that_raises_gets_500_and_closes_only_its_connection(pat
 async def test_a_response_whose_length_is_wrong_gets_500_and_a_close(path: str) -> None:
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         await served_ping(bystander)
-        status, headers, body, rest = await answer_then_eof(running.port, get(path) + PING)
-        assert status == 500
-        assert headers.get("connection") == "close"
-        assert b"hello" not in body + rest
+        response, rest = await exchange(running.port, request("GET", path) + PING)
+        assert response.status == 500
+        assert response.header(b"connection") == b"close"
+        assert b"hello" not in response.body + rest
         assert rest == b""
         await served_ping(bystander)
 
@@ -187,7 +173,7 @@ async def test_a_streamed_body_longer_than_its_length_is_cut_and_closed() -> Non
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
-                await client.send(get("/stream-long") + PING)
+                await client.send(request("GET", "/stream-long") + PING)
                 received = await client.read_until_eof()
         head, _, body = received.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200 ")
@@ -200,7 +186,7 @@ async def test_a_stream_that_raises_midway_is_cut_without_its_last_chunk() -> No
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
-                await client.send(get("/stream-fails") + PING)
+                await client.send(request("GET", "/stream-fails") + PING)
                 received = await client.read_until_eof()
         assert received.startswith(b"HTTP/1.1 200 ")
         assert b"first," in received
@@ -231,9 +217,9 @@ async def test_a_stream_cut_short_by_its_client_is_closed_promptly() -> None:
     async with serving(app) as running, connect(running.port) as bystander:
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
-                await client.send(get("/endless"))
+                await client.send(request("GET", "/endless"))
                 while len(client.buffer) < 100_000:
-                    await read_some(client)
+                    await client.read_some()
         with anyio.fail_after(IO_TIMEOUT):
             await closed.wait()
         await served_ping(bystander)
@@ -261,7 +247,7 @@ async def test_a_header_smuggled_into_raw_headers_never_reaches_the_wire(path: s
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
-                await client.send(get(path) + PING)
+                await client.send(request("GET", path) + PING)
                 received = await client.read_until_eof()
         assert b"stolen" not in received, received
         assert b"x-note" not in received.lower(), received
@@ -277,7 +263,7 @@ async def test_a_streaming_response_with_a_smuggled_header_gets_500() -> None:
     async with serving(failing_app()) as running, connect(running.port) as bystander:
         async with connect(running.port) as client:
             with anyio.fail_after(IO_TIMEOUT):
-                await client.send(get("/inject-stream") + PING)
+                await client.send(request("GET", "/inject-stream") + PING)
                 received = await client.read_until_eof()
         assert b"stolen" not in received, received
         assert received.count(b"HTTP/1.1") <= 1, "the pipelined request was served"
@@ -302,9 +288,9 @@ async def test_access_log_lines_stay_one_line_and_keep_their_quotes(
 ) -> None:
     with captured_logs(caplog, "microready.access", logging.INFO) as records:
         async with serving(make_app()) as running:
-            request = b"GET " + target + b" HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-            status, _, _, _ = await answer_then_eof(running.port, request)
-        assert status == 200
+            data = b"GET " + target + b" HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+            response, _ = await exchange(running.port, data)
+        assert response.status == 200
     lines = [record.getMessage() for record in records]
     assert len(lines) == 1, lines
     line = lines[0]
@@ -326,7 +312,7 @@ async def test_a_cancelled_serve_closes_its_listening_socket() -> None:
     with anyio.move_on_after(IO_TIMEOUT) as scope:
         async with anyio.create_task_group() as task_group:
             addresses = await task_group.start(server.serve)
-            port = int(addresses[0].rsplit(":", 1)[1])
+            port = port_of(addresses[0])
             await get_ping(port)
             task_group.cancel_scope.cancel()
     assert not scope.cancelled_caught, "serve() did not stop when cancelled"
@@ -349,7 +335,7 @@ async def test_a_client_that_never_reads_cannot_make_the_server_buffer_its_reque
     async def big() -> Response:
         return Response(b"x" * (1024 * 1024))
 
-    requests = get("/big") * (32 * 1024 * 1024 // len(get("/big")))
+    requests = request("GET", "/big") * (32 * 1024 * 1024 // len(request("GET", "/big")))
     sent = 0
     # The client outlives the server (its deadline cuts the blocked write), so
     # this test does not depend on how a failed write is cleaned up.
@@ -382,8 +368,8 @@ async def test_a_connection_whose_write_fails_still_closes_its_socket() -> None:
             port = running.port
             async with connect(port) as client:
                 with anyio.fail_after(IO_TIMEOUT):
-                    await client.send(get("/big"))
-                    await read_some(client)  # the response has started
+                    await client.send(request("GET", "/big"))
+                    await client.read_some()  # the response has started
             # Sent with unread data, the close resets; the server's write fails.
             with anyio.fail_after(IO_TIMEOUT):
                 while running.server.connections:

@@ -1,22 +1,19 @@
 """``python -m microready MODULE:ATTR``: ``main(argv)`` called directly, and as a process.
 
 In-process runs that must serve use ``--limit-max-requests 1`` from a thread, so
-they end on their own after one request; the processes are stopped with
-SIGTERM, by their own PID, and always killed in ``finally`` if still alive.
+they end on their own after one request; the processes
+(``tests.support.processes``) are stopped with SIGTERM, by their own PID, and
+always killed in teardown if still alive.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import http.client
 import json
 import logging
 import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +26,7 @@ import pytest
 import microready
 from microready.config import Config
 from microready.server.cli import main
+from tests.support.processes import fetch, server_process, wait_for_path
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 15.0  # seconds a process gets to start or to stop before the test fails
@@ -140,16 +138,10 @@ def serve_one_request(argv: list[str], path: str) -> tuple[int, int, bytes]:
             assert thread.is_alive() or port is not None, f"main() returned {result}"
             assert time.monotonic() < deadline, "the server never said where it listens"
             time.sleep(0.01)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            status, body = response.status, response.read()
-        finally:
-            connection.close()
+        response = fetch(port, "GET", path)
         thread.join(WAIT)
         assert not thread.is_alive(), "main() did not return after --limit-max-requests 1"
-        return result[0], status, body
+        return result[0], response.status, response.body
     finally:
         server_logger.removeHandler(records)
 
@@ -365,138 +357,33 @@ def test_app_dir_defaults_to_the_current_directory(
 # -- as a process --------------------------------------------------------------------------------
 
 
-class ServerProcess:
-    """``python -m microready ...``, with its stderr collected line by line."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.pop("COLUMNS", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "microready", *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self.extra_pids: list[int] = []  # its children, to clean up if it dies first
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    @property
-    def output(self) -> str:
-        with self._changed:
-            return "\n".join(self.lines)
-
-    def wait_for(self, pattern: str, count: int = 1) -> list[re.Match[str]]:
-        """The first ``count`` stderr lines that match ``pattern``, waiting for them."""
-        deadline = time.monotonic() + WAIT
-        with self._changed:
-            while True:
-                matches = [m for m in map(re.compile(pattern).search, self.lines) if m]
-                if len(matches) >= count:
-                    return matches[:count]
-                if not self._reader.is_alive():
-                    raise AssertionError(f"exited before {pattern!r}:\n" + "\n".join(self.lines))
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"no {pattern!r} within {WAIT}s:\n" + "\n".join(self.lines)
-                    )
-                self._changed.wait(remaining)
-
-    def listening_port(self) -> int:
-        match = self.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[0]
-        return int(match.group(1))
-
-    def terminate(self) -> int:
-        """SIGTERM, then the exit code (the test fails if it takes too long)."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("did not exit after SIGTERM:\n" + self.output) from None
-        self._reader.join(WAIT)
-        return code
-
-    def cleanup(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for pid in self.extra_pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
-
-
-@contextlib.contextmanager
-def server_process(args: list[str], cwd: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(args, cwd)
-    try:
-        yield process
-    finally:
-        process.cleanup()
-
-
-def http_request(port: int, method: str, path: str) -> tuple[int, str | None, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-    try:
-        connection.request(method, path)
-        response = connection.getresponse()
-        return response.status, response.getheader("content-type"), response.read()
-    finally:
-        connection.close()
-
-
-def wait_for_file(path: Path) -> str:
-    deadline = time.monotonic() + WAIT
-    while not (path.exists() and path.read_text()):
-        assert time.monotonic() < deadline, f"{path} was never written"
-        time.sleep(0.02)
-    return path.read_text()
-
-
 def test_serve_the_notifications_example(tmp_path: Path) -> None:
     # Run from a scratch directory (the example writes log.txt into the current
     # one), with --app-dir pointing at the repository.
     args = ["examples.notifications:app", "--port", "0", "--app-dir", str(REPO)]
-    with server_process(args, cwd=tmp_path) as server:
+    with server_process(*args, cwd=tmp_path) as server:
         port = server.listening_port()
-        status, content_type, body = http_request(
-            port, "POST", "/send-notification/foo@example.com"
-        )
-        assert (status, content_type) == (200, "application/json")
-        assert json.loads(body) == {"message": "Notification sent in the background"}
-        log = wait_for_file(tmp_path / "log.txt")
+        response = fetch(port, "POST", "/send-notification/foo@example.com")
+        assert (response.status, response.header(b"content-type")) == (200, b"application/json")
+        assert response.json() == {"message": "Notification sent in the background"}
+        log = wait_for_path(tmp_path / "log.txt", WAIT)
         assert log == "notification for foo@example.com: some notification"
         assert server.terminate() == 0
-    assert "Traceback" not in server.output
+    assert "Traceback" not in server.log
     assert re.search(
         r'127\.0\.0\.1:\d+ - "POST /send-notification/foo@example.com HTTP/1\.1" 200',
-        server.output,
-    ), server.output
+        server.log,
+    ), server.log
 
 
 def test_serve_on_trio(tmp_path: Path) -> None:
     module = write_module(tmp_path)
-    with server_process([f"{module}:app", "--port", "0", "--backend", "trio"], tmp_path) as server:
-        status, _, body = http_request(server.listening_port(), "GET", "/loop")
-        assert (status, json.loads(body)) == (200, "trio")
+    args = [f"{module}:app", "--port", "0", "--backend", "trio"]
+    with server_process(*args, cwd=tmp_path) as server:
+        response = fetch(server.listening_port(), "GET", "/loop")
+        assert (response.status, response.json()) == (200, "trio")
         assert server.terminate() == 0
-    assert "Traceback" not in server.output
+    assert "Traceback" not in server.log
 
 
 def test_loop_uvloop(tmp_path: Path) -> None:
@@ -508,39 +395,41 @@ def test_loop_uvloop(tmp_path: Path) -> None:
         has_uvloop = True
     module = write_module(tmp_path)
     args = [f"{module}:app", "--port", "0", "--loop", "uvloop", "--no-access-log"]
-    with server_process(args, tmp_path) as server:
+    with server_process(*args, cwd=tmp_path) as server:
         if not has_uvloop:
             assert server.process.wait(WAIT) != 0
-            server.wait_for(r"uvloop is not installed")
+            server.wait_for_log(r"uvloop is not installed")
             return
-        status, _, body = http_request(server.listening_port(), "GET", "/loop")
-        assert (status, json.loads(body)) == (200, "asyncio:uvloop")
+        response = fetch(server.listening_port(), "GET", "/loop")
+        assert (response.status, response.json()) == (200, "asyncio:uvloop")
         assert server.terminate() == 0
-    assert "GET /loop" not in server.output  # --no-access-log
-    assert "Traceback" not in server.output
+    assert "GET /loop" not in server.log  # --no-access-log
+    assert "Traceback" not in server.log
 
 
 def test_workers_serve_and_all_exit_on_sigterm(tmp_path: Path) -> None:
     module = write_module(tmp_path)
     args = [f"{module}:app", "--port", "0", "--workers", "2"]
-    with server_process(args, tmp_path) as server:
-        started = server.wait_for(r"started worker process (\d+)", count=2)
+    with server_process(*args, cwd=tmp_path) as server:
+        started = server.wait_for_log(r"started worker process (\d+)", count=2)
         workers = {int(match.group(1)) for match in started}
         server.extra_pids.extend(workers)
         assert len(workers) == 2 and server.process.pid not in workers
-        match = server.wait_for(r"supervisor process (\d+) listening on http://127\.0\.0\.1:(\d+)")
+        match = server.wait_for_log(
+            r"supervisor process (\d+) listening on http://127\.0\.0\.1:(\d+)"
+        )
         assert int(match[0].group(1)) == server.process.pid
         port = int(match[0].group(2))
-        server.wait_for(r"microready listening on http://127\.0\.0\.1:" + str(port), count=2)
+        server.wait_for_log(r"microready listening on http://127\.0\.0\.1:" + str(port), count=2)
         served_by = set()
         for _ in range(6):
-            status, _, body = http_request(port, "GET", "/who")
-            assert status == 200
-            served_by.add(json.loads(body)["pid"])
+            response = fetch(port, "GET", "/who")
+            assert response.status == 200
+            served_by.add(response.json()["pid"])
         assert served_by <= workers, (served_by, workers)
         code = server.terminate()
-        assert code == 0, server.output
+        assert code == 0, server.log
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # gone, and reaped
-    assert "Traceback" not in server.output
+    assert "Traceback" not in server.log

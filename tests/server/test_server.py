@@ -1,13 +1,12 @@
 """The server through real sockets on 127.0.0.1, on asyncio and on trio.
 
 HTTP details are checked on raw bytes: the requests are written by hand and
-the responses parsed with h11 playing the client (see ``helpers.py``).
+the responses parsed with h11 playing the client (see ``tests/support/``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import socket
@@ -23,18 +22,8 @@ import pytest
 from anyio.abc import SocketAttribute
 
 from microready import MicroReady, PlainTextResponse, Request, StreamingResponse
-from tests.live_server import queued_clients
-
-from .helpers import (
-    IO_TIMEOUT,
-    ResponseReader,
-    connect,
-    parse_response,
-    raw_exchange,
-    raw_header_names,
-    read_until_eof,
-    serving,
-)
+from tests.support.http import parse_response, raw_header_names, request
+from tests.support.live import IO_TIMEOUT, connect, queued_clients, raw_exchange, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -94,22 +83,11 @@ class BodyReader:
         return await self.app.handle(request)
 
 
-def request(
-    method: str, path: str, *headers: str, body: bytes = b"", version: str = "1.1"
-) -> bytes:
-    lines = [f"{method} {path} HTTP/{version}"]
-    if version == "1.1":
-        lines.append("Host: test")
-    lines.extend(headers)
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
 # -- answers --------------------------------------------------------------------------------
 
 
 async def test_json_answer() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         data = await raw_exchange(served.port, request("GET", "/items/foo", "Connection: close"))
     response = parse_response(data)
     assert response.status == 200
@@ -123,7 +101,6 @@ async def test_json_answer() -> None:
 
 async def test_unknown_path_is_a_json_404() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         data = await raw_exchange(served.port, request("GET", "/nowhere", "Connection: close"))
     response = parse_response(data)
     assert response.status == 404
@@ -132,7 +109,6 @@ async def test_unknown_path_is_a_json_404() -> None:
 
 async def test_date_and_server_headers() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         data = await raw_exchange(served.port, request("GET", "/", "Connection: close"))
     response = parse_response(data)
     assert raw_header_names(data).count(b"date") == 1
@@ -155,12 +131,10 @@ async def test_date_and_server_headers() -> None:
 
 async def test_keep_alive_reuses_the_connection() -> None:
     async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
+        async with served.connect() as client:
             for number in range(3):
-                await stream.send(request("GET", f"/items/{number}"))
-                response = await reader.read_response()
+                await client.send(request("GET", f"/items/{number}"))
+                response = await client.read_response()
                 assert response.json() == {"item_id": str(number)}
                 assert response.header(b"connection") is None
                 assert len(served.server.connections) == 1
@@ -175,28 +149,25 @@ async def test_a_burst_of_connections_queued_at_once_is_served() -> None:
         async with queued_clients(served.port, requests) as clients:
             with anyio.fail_after(IO_TIMEOUT):
                 for number, client in enumerate(clients):
-                    status, _, body = await client.read_response()
-                    assert (status, json.loads(body)) == (200, {"item_id": str(number)})
+                    response = await client.read_response()
+                    assert (response.status, response.json()) == (200, {"item_id": str(number)})
 
 
 async def test_pipelined_requests_are_answered_in_order() -> None:
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            await stream.send(
-                request("GET", "/items/1")
-                + request("POST", "/upload", "Content-Length: 5", body=b"hello")
-                + request("GET", "/items/2")
-                + request("HEAD", "/text")
-                + request("GET", "/items/3")
-            )
-            reader = ResponseReader(stream)
-            assert (await reader.read_response()).json() == {"item_id": "1"}
-            assert (await reader.read_response("POST")).json() == {"ok": True}
-            assert (await reader.read_response()).json() == {"item_id": "2"}
-            head = await reader.read_response("HEAD")
-            assert (head.status, head.body, head.header(b"content-length")) == (200, b"", b"12")
-            assert (await reader.read_response()).json() == {"item_id": "3"}
+    async with serving(make_app()) as served, served.connect() as client:
+        await client.send(
+            request("GET", "/items/1")
+            + request("POST", "/upload", "Content-Length: 5", body=b"hello")
+            + request("GET", "/items/2")
+            + request("HEAD", "/text")
+            + request("GET", "/items/3")
+        )
+        assert (await client.read_response()).json() == {"item_id": "1"}
+        assert (await client.read_response("POST")).json() == {"ok": True}
+        assert (await client.read_response()).json() == {"item_id": "2"}
+        head = await client.read_response("HEAD")
+        assert (head.status, head.body, head.header(b"content-length")) == (200, b"", b"12")
+        assert (await client.read_response()).json() == {"item_id": "3"}
 
 
 # -- request bodies ----------------------------------------------------------------------------
@@ -204,31 +175,25 @@ async def test_pipelined_requests_are_answered_in_order() -> None:
 
 async def test_content_length_body_is_read() -> None:
     app = BodyReader()
-    async with serving(app) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("POST", "/upload", "Content-Length: 11", body=b"hello"))
-            await stream.send(b" world")
-            assert (await reader.read_response("POST")).json() == {"ok": True}
-            await stream.send(request("GET", "/items/next"))
-            assert (await reader.read_response()).json() == {"item_id": "next"}
+    async with serving(app) as served, served.connect() as client:
+        await client.send(request("POST", "/upload", "Content-Length: 11", body=b"hello"))
+        await client.send(b" world")
+        assert (await client.read_response("POST")).json() == {"ok": True}
+        await client.send(request("GET", "/items/next"))
+        assert (await client.read_response()).json() == {"item_id": "next"}
     assert app.bodies == [b"hello world", b""]
 
 
 async def test_chunked_body_is_read() -> None:
     app = BodyReader()
-    async with serving(app) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(
-                request("POST", "/upload", "Transfer-Encoding: chunked", body=b"5\r\nhello\r\n")
-            )
-            await stream.send(b"6\r\n world\r\n0\r\n\r\n")
-            assert (await reader.read_response("POST")).json() == {"ok": True}
-            await stream.send(request("GET", "/items/next"))
-            assert (await reader.read_response()).json() == {"item_id": "next"}
+    async with serving(app) as served, served.connect() as client:
+        await client.send(
+            request("POST", "/upload", "Transfer-Encoding: chunked", body=b"5\r\nhello\r\n")
+        )
+        await client.send(b"6\r\n world\r\n0\r\n\r\n")
+        assert (await client.read_response("POST")).json() == {"ok": True}
+        await client.send(request("GET", "/items/next"))
+        assert (await client.read_response()).json() == {"item_id": "next"}
     assert app.bodies == [b"hello world", b""]
 
 
@@ -244,71 +209,56 @@ async def test_an_unread_body_is_skipped_and_the_connection_stays_usable(
 ) -> None:
     chunked = "chunked" in body_headers[0]
     body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" if chunked else b"hello world"
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("POST", "/upload", *body_headers, body=body))
-            assert (await reader.read_response("POST")).json() == {"ok": True}
-            await stream.send(request("GET", "/items/after"))
-            assert (await reader.read_response()).json() == {"item_id": "after"}
+    async with serving(make_app()) as served, served.connect() as client:
+        await client.send(request("POST", "/upload", *body_headers, body=body))
+        assert (await client.read_response("POST")).json() == {"ok": True}
+        await client.send(request("GET", "/items/after"))
+        assert (await client.read_response()).json() == {"item_id": "after"}
 
 
 async def test_expect_100_continue_when_the_app_reads_the_body() -> None:
     app = BodyReader()
-    async with serving(app) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(
-                request("POST", "/upload", "Expect: 100-continue", "Content-Length: 5")
-            )
-            # The client holds its body back until the server asks for it.
-            interim = await reader.read_until(b"\r\n\r\n")
-            assert interim.startswith(b"HTTP/1.1 100 ")
-            await stream.send(b"hello")
-            response = await reader.read_response("POST")
-            assert response.json() == {"ok": True}
+    async with serving(app) as served, served.connect() as client:
+        await client.send(
+            request("POST", "/upload", "Expect: 100-continue", "Content-Length: 5")
+        )
+        # The client holds its body back until the server asks for it.
+        interim = await client.read_until(b"\r\n\r\n")
+        assert interim.startswith(b"HTTP/1.1 100 ")
+        await client.send(b"hello")
+        response = await client.read_response("POST")
+        assert response.json() == {"ok": True}
     assert app.bodies == [b"hello"]
 
 
 async def test_no_100_continue_when_the_app_answers_without_reading() -> None:
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(
-                request("POST", "/upload", "Expect: 100-continue", "Content-Length: 5")
-            )
-            response = await reader.read_response("POST")
-            assert (response.informational, response.json()) == ([], {"ok": True})
-            # RFC 9110 section 10.1.1: the client may still send the body.
-            await stream.send(b"hello" + request("GET", "/items/after"))
-            assert (await reader.read_response()).json() == {"item_id": "after"}
+    async with serving(make_app()) as served, served.connect() as client:
+        await client.send(
+            request("POST", "/upload", "Expect: 100-continue", "Content-Length: 5")
+        )
+        response = await client.read_response("POST")
+        assert (response.informational, response.json()) == ([], {"ok": True})
+        # RFC 9110 section 10.1.1: the client may still send the body.
+        await client.send(b"hello" + request("GET", "/items/after"))
+        assert (await client.read_response()).json() == {"item_id": "after"}
 
 
 async def test_a_stalled_body_gets_408_and_a_close() -> None:
-    async with serving(BodyReader(), timeout_body=0.2) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("POST", "/upload", "Content-Length: 10", body=b"123"))
-            response = await reader.read_response("POST")
-            assert response.status == 408
-            assert response.header(b"connection") == b"close"
-            assert await reader.expect_close() == b""
+    async with serving(BodyReader(), timeout_body=0.2) as served, served.connect() as client:
+        await client.send(request("POST", "/upload", "Content-Length: 10", body=b"123"))
+        response = await client.read_response("POST")
+        assert response.status == 408
+        assert response.header(b"connection") == b"close"
+        assert await client.read_until_eof() == b""
 
 
 async def test_responses_are_not_delayed_by_nagle() -> None:
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("GET", "/"))
-            await reader.read_response()
-            (connection,) = served.server.connections
-            raw = connection.stream.extra(SocketAttribute.raw_socket)
-            assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    async with serving(make_app()) as served, served.connect() as client:
+        await client.send(request("GET", "/"))
+        await client.read_response()
+        (connection,) = served.server.connections
+        raw = connection.stream.extra(SocketAttribute.raw_socket)
+        assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 # -- HEAD, HTTP/1.0, Connection: close -----------------------------------------------------------
@@ -316,7 +266,6 @@ async def test_responses_are_not_delayed_by_nagle() -> None:
 
 async def test_head_gets_the_headers_and_no_body() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         get = parse_response(
             await raw_exchange(served.port, request("GET", "/text", "Connection: close"))
         )
@@ -332,36 +281,31 @@ async def test_head_gets_the_headers_and_no_body() -> None:
 
 async def test_http_1_0_is_answered_and_closed() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
-        data = await raw_exchange(served.port, request("GET", "/items/old", version="1.0"))
+        old = request("GET", "/items/old", version="1.0", host=None)
+        data = await raw_exchange(served.port, old)
     response = parse_response(data)
     assert response.json() == {"item_id": "old"}
     assert (response.header(b"connection") or b"").lower() == b"close"
 
 
 async def test_connection_close_is_honoured() -> None:
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            # Tokens are case-insensitive (RFC 9110 section 7.6.1); what follows is never read.
-            await stream.send(
-                request("GET", "/items/last", "Connection: Close") + request("GET", "/items/more")
-            )
-            response = await reader.read_response()
-            assert response.json() == {"item_id": "last"}
-            assert response.header(b"connection") == b"close"
-            assert await reader.expect_close() == b""
+    async with serving(make_app()) as served, served.connect() as client:
+        # Tokens are case-insensitive (RFC 9110 section 7.6.1); what follows is never read.
+        await client.send(
+            request("GET", "/items/last", "Connection: Close") + request("GET", "/items/more")
+        )
+        response = await client.read_response()
+        assert response.json() == {"item_id": "last"}
+        assert response.header(b"connection") == b"close"
+        assert await client.read_until_eof() == b""
 
 
 async def test_a_half_closed_client_still_gets_its_answer() -> None:
     # Like `printf 'GET / ...' | nc`: the request, then EOF on the client's side.
-    async with serving(make_app()) as served:
-        assert served.port is not None
-        async with await connect(served.port) as stream:
-            await stream.send(request("GET", "/items/half"))
-            await stream.send_eof()
-            data = await read_until_eof(stream)
+    async with serving(make_app()) as served, connect(served.port) as client:
+        await client.send(request("GET", "/items/half"))
+        await client.stream.send_eof()
+        data = await client.read_until_eof()
     assert parse_response(data).json() == {"item_id": "half"}
 
 
@@ -370,7 +314,6 @@ async def test_a_half_closed_client_still_gets_its_answer() -> None:
 
 async def test_streaming_response_arrives_chunked() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         data = await raw_exchange(served.port, request("GET", "/stream", "Connection: close"))
     head, _, body = data.partition(b"\r\n\r\n")
     assert b"\r\ntransfer-encoding: chunked" in head.lower()
@@ -380,20 +323,17 @@ async def test_streaming_response_arrives_chunked() -> None:
 
 
 async def test_head_of_a_streaming_response_has_no_body() -> None:
-    async with serving(make_app()) as served:
-        stream = await served.connect()
-        async with stream:
-            await stream.send(request("HEAD", "/stream") + request("GET", "/items/next"))
-            reader = ResponseReader(stream)
-            head = await reader.read_response("HEAD")
-            assert (head.status, head.body) == (200, b"")
-            assert (await reader.read_response()).json() == {"item_id": "next"}
+    async with serving(make_app()) as served, served.connect() as client:
+        await client.send(request("HEAD", "/stream") + request("GET", "/items/next"))
+        head = await client.read_response("HEAD")
+        assert (head.status, head.body) == (200, b"")
+        assert (await client.read_response()).json() == {"item_id": "next"}
 
 
 async def test_streaming_response_to_http_1_0_is_close_delimited() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
-        data = await raw_exchange(served.port, request("GET", "/stream", version="1.0"))
+        old = request("GET", "/stream", version="1.0", host=None)
+        data = await raw_exchange(served.port, old)
     head, _, body = data.partition(b"\r\n\r\n")
     assert b"chunked" not in head.lower()  # HTTP/1.0 has no chunked encoding
     assert body == b"one,two,three"
@@ -417,7 +357,6 @@ async def test_streaming_response_to_http_1_0_is_close_delimited() -> None:
 )
 async def test_a_malformed_request_gets_400_and_a_close(data: bytes) -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         answer = await raw_exchange(served.port, data)
     response = parse_response(answer)
     assert response.status == 400
@@ -426,7 +365,6 @@ async def test_a_malformed_request_gets_400_and_a_close(data: bytes) -> None:
 
 async def test_connect_is_refused_with_405() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
         answer = await raw_exchange(
             served.port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
         )
@@ -439,40 +377,28 @@ async def test_a_400_survives_unread_bytes_after_the_bad_request() -> None:
     # The server closes with bytes it never read still queued; the client must
     # still get the whole 400 (a polite close drains instead of resetting).
     async with serving(make_app()) as served:
-        assert served.port is not None
         answer = await raw_exchange(served.port, b"GARBAGE\r\n\r\n" + b"x" * 200_000)
     assert parse_response(answer).status == 400
 
 
-async def test_an_idle_keep_alive_connection_closes_after_the_timeout() -> None:
-    async with serving(make_app(), timeout_keep_alive=0.2) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("GET", "/"))
-            assert (await reader.read_response()).status == 200
-            answered = anyio.current_time()
-            assert await reader.expect_close() == b""  # closed without a word
-            assert anyio.current_time() - answered >= 0.1
-
-
 async def test_a_connection_is_kept_open_within_the_keep_alive_timeout() -> None:
-    async with serving(make_app(), timeout_keep_alive=IO_TIMEOUT * 2) as served:
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
-            await stream.send(request("GET", "/items/1"))
-            await reader.read_response()
-            with anyio.move_on_after(0.3) as waited:
-                await reader.expect_close()
-            assert waited.cancelled_caught, "closed before timeout_keep_alive"
-            await stream.send(request("GET", "/items/2"))
-            assert (await reader.read_response()).json() == {"item_id": "2"}
+    # (That it closes when the timeout passes is checked on the core with exact
+    # times, and once through the server, in tests/hardening/test_timeouts.py.)
+    async with (
+        serving(make_app(), timeout_keep_alive=IO_TIMEOUT * 2) as served,
+        served.connect() as client,
+    ):
+        await client.send(request("GET", "/items/1"))
+        await client.read_response()
+        with anyio.move_on_after(0.3) as waited:
+            await client.read_until_eof()
+        assert waited.cancelled_caught, "closed before timeout_keep_alive"
+        await client.send(request("GET", "/items/2"))
+        assert (await client.read_response()).json() == {"item_id": "2"}
 
 
 async def test_an_incomplete_head_gets_408_after_the_head_timeout() -> None:
     async with serving(make_app(), timeout_request_head=0.2) as served:
-        assert served.port is not None
         answer = await raw_exchange(served.port, b"GET / HTTP/1.1\r\nHost: te")
     response = parse_response(answer)
     assert response.status == 408
@@ -480,20 +406,18 @@ async def test_an_incomplete_head_gets_408_after_the_head_timeout() -> None:
 
 
 async def test_a_silent_client_is_closed_after_the_head_timeout() -> None:
-    async with serving(make_app(), timeout_request_head=0.2) as served:
-        assert served.port is not None
-        async with await connect(served.port) as stream:
-            await read_until_eof(stream)  # fails after IO_TIMEOUT if never closed
+    async with (
+        serving(make_app(), timeout_request_head=0.2) as served,
+        connect(served.port) as client,
+    ):
+        await client.read_until_eof()  # fails after IO_TIMEOUT if never closed
 
 
 async def test_a_garbage_client_does_not_disturb_other_connections() -> None:
     async with serving(make_app()) as served:
-        assert served.port is not None
-        good = await served.connect()
-        async with good:
-            reader = ResponseReader(good)
+        async with served.connect() as good:
             await good.send(request("GET", "/items/before"))
-            assert (await reader.read_response()).json() == {"item_id": "before"}
+            assert (await good.read_response()).json() == {"item_id": "before"}
 
             garbage = [
                 bytes(range(256)) * 4,
@@ -505,15 +429,15 @@ async def test_a_garbage_client_does_not_disturb_other_connections() -> None:
             ]
 
             async def send_garbage(data: bytes) -> None:
-                async with await connect(served.port) as stream:  # type: ignore[arg-type]
+                async with connect(served.port) as client:
                     # The server may hang up before it has read everything: that's fine.
                     with contextlib.suppress(anyio.BrokenResourceError, OSError):
-                        await stream.send(data)
-                    await read_until_eof(stream)
+                        await client.send(data)
+                    await client.read_until_eof()
 
             async def hang_up_mid_request() -> None:
-                async with await connect(served.port) as stream:  # type: ignore[arg-type]
-                    await stream.send(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Le")
+                async with connect(served.port) as client:
+                    await client.send(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Le")
 
             async with anyio.create_task_group() as task_group:
                 for data in garbage:
@@ -522,7 +446,7 @@ async def test_a_garbage_client_does_not_disturb_other_connections() -> None:
 
             # The well-behaved connection is still open and still served.
             await good.send(request("GET", "/items/after"))
-            assert (await reader.read_response()).json() == {"item_id": "after"}
+            assert (await good.read_response()).json() == {"item_id": "after"}
         # And new connections are still accepted.
         data = await raw_exchange(served.port, request("GET", "/items/new", "Connection: close"))
         assert parse_response(data).json() == {"item_id": "new"}
@@ -536,12 +460,10 @@ async def test_unix_socket(tmp_path: Path) -> None:
     async with serving(make_app(), uds=str(path)) as served:
         assert served.address == f"unix:{path}"
         assert path.is_socket()
-        stream = await served.connect()
-        async with stream:
-            reader = ResponseReader(stream)
+        async with served.connect() as client:
             for name in ("a", "b"):
-                await stream.send(request("GET", f"/items/{name}"))
-                assert (await reader.read_response()).json() == {"item_id": name}
+                await client.send(request("GET", f"/items/{name}"))
+                assert (await client.read_response()).json() == {"item_id": name}
 
 
 # -- access log ----------------------------------------------------------------------------------
@@ -549,16 +471,14 @@ async def test_unix_socket(tmp_path: Path) -> None:
 
 async def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="microready.access")
-    async with serving(make_app()) as served:
-        assert served.port is not None
-        async with await connect(served.port) as stream:
-            client_port = stream.extra(SocketAttribute.local_port)
-            await stream.send(
-                request("GET", "/items/x?q=1")
-                + request("POST", "/upload", "Content-Length: 2", body=b"hi")
-                + request("GET", "/nowhere", "Connection: close")
-            )
-            await read_until_eof(stream)  # the lines are logged before the close
+    async with serving(make_app()) as served, connect(served.port) as client:
+        client_port = client.stream.extra(SocketAttribute.local_port)
+        await client.send(
+            request("GET", "/items/x?q=1")
+            + request("POST", "/upload", "Content-Length: 2", body=b"hi")
+            + request("GET", "/nowhere", "Connection: close")
+        )
+        await client.read_until_eof()  # the lines are logged before the close
     lines = [r.getMessage() for r in caplog.records if r.name == "microready.access"]
     assert lines == [
         f'127.0.0.1:{client_port} - "GET /items/x?q=1 HTTP/1.1" 200',
@@ -570,7 +490,6 @@ async def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
 async def test_access_log_false_silences_it(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="microready")
     async with serving(make_app(), access_log=False) as served:
-        assert served.port is not None
         data = await raw_exchange(served.port, request("GET", "/", "Connection: close"))
     assert parse_response(data).status == 200
     assert [r for r in caplog.records if r.name == "microready.access"] == []

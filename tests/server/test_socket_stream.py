@@ -13,8 +13,7 @@ import pytest
 from anyio.abc import SocketAttribute
 
 from microready.server.socket_stream import RawSocketStream
-
-from .helpers import IO_TIMEOUT
+from tests.support.live import IO_TIMEOUT
 
 pytestmark = pytest.mark.anyio
 

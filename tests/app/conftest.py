@@ -1,3 +1,0 @@
-from .helpers import backend
-
-__all__ = ["backend"]
