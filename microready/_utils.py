@@ -35,9 +35,11 @@ def call_target(func: Any) -> Any:
     object, and what a ``functools.partial`` wraps."""
     while isinstance(func, functools.partial):
         func = func.func
-    if inspect.isroutine(func) or inspect.isclass(func):
+    if inspect.isroutine(func) or inspect.isclass(func) or not callable(func):
         return func
-    return getattr(type(func), "__call__", func)  # noqa: B004 (we want the method, not a test)
+    # Looked up on the type, as a call does: an instance attribute named
+    # __call__ does not make an object callable.
+    return type(func).__call__
 
 
 def is_async_callable(func: Any) -> bool:

@@ -127,6 +127,13 @@ def test_call_target_is_what_runs_when_called() -> None:
     assert call_target(len) is len
 
 
+def test_call_target_of_something_not_callable_is_itself() -> None:
+    # What add_task and Depends report when handed a value instead of a function.
+    value = object()
+    assert call_target(value) is value
+    assert not is_async_callable(value)
+
+
 # -- the statuses through the real connection core ---------------------------------------
 # (``anyio_backend``, tests/conftest.py's fixture, gives each test both backends.)
 

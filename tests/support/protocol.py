@@ -1,10 +1,10 @@
-"""What the connection core can answer on its own, read from its source.
+"""The statuses the connection core can reject a request with, taken from the code.
 
-The core has no list of the statuses it rejects a request with, and a list
-written here would drift from it (a hand-written "4xx" once missed 501 and 505).
-So the set is read from the code: every 4xx and 5xx literal in the sans-IO
-package (``microready/server/protocol/``), and every ``error_status_hint`` h11 can raise (the core
-passes h11's hint on as the status).
+A list written here would drift from the core (a hand-written "4xx" once missed
+501 and 505). So the set is the core's own table of head rules
+(``HEAD_RULES``), plus every ``error_status_hint`` h11 can raise (the core passes
+h11's hint on as the status); h11 has no public list of those, so its source is
+scanned for them.
 """
 
 from __future__ import annotations
@@ -16,23 +16,9 @@ from pathlib import Path
 
 import h11
 
-import microready.server.protocol
+from microready.server.protocol.framing import HEAD_RULES
 
 __all__ = ["rejection_statuses"]
-
-
-def _error_statuses(package: Path) -> set[int]:
-    """Every int literal from 400 to 599 in the package's modules."""
-    found: set[int] = set()
-    for module in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Constant)
-                and type(node.value) is int
-                and 400 <= node.value < 600
-            ):
-                found.add(node.value)
-    return found
 
 
 def _h11_hints() -> set[int]:
@@ -53,10 +39,9 @@ def _h11_hints() -> set[int]:
 
 @functools.cache
 def rejection_statuses() -> frozenset[int]:
-    """The statuses a ``Rejected`` event (or the core's own 408) can carry."""
-    core = _error_statuses(Path(microready.server.protocol.__file__).parent)
-    statuses = frozenset(core | _h11_hints())
-    # A scan that finds (nearly) nothing means the code moved out of its reach:
+    """The statuses a ``Rejected`` event can carry."""
+    statuses = frozenset({rule.status for rule in HEAD_RULES} | _h11_hints())
+    # A scan that finds (nearly) nothing means h11's code moved out of its reach:
     # fail here, not as a puzzling "status not allowed" in a fuzz run.
-    assert {400, 408, 413, 431} <= statuses, f"the scan of the core found only {sorted(statuses)}"
+    assert {400, 413, 431, 501, 505} <= statuses, f"found only {sorted(statuses)}"
     return statuses
