@@ -8,7 +8,7 @@ dataclass, all the bad items of a list), with ``loc`` relative to the value it
 was given; callers prefix their own location.
 
 Supported: str, int, float, bool, bytes, None, Enum, Literal, UUID, Decimal,
-datetime/date/time, X | None and other unions, list/tuple/set/frozenset/dict
+datetime/date/time/timedelta, X | None and other unions, list/tuple/set/frozenset/dict
 (bare or parametrised), dataclasses and TypedDicts (recursively, including
 self-referencing ones), ``Annotated`` constraints from annotated-types or
 pydantic ``Field``, and any pydantic model or pydantic dataclass when pydantic
@@ -18,10 +18,12 @@ One idea per module:
 
 - ``errors``: the error dicts and the two exceptions;
 - ``scalars``: str, int, float, bool, bytes, UUID, Decimal, dates and times;
+- ``durations``: timedelta, from seconds and the strings pydantic reads as durations;
 - ``choices``: Enum and Literal;
 - ``containers``: lists, sets, tuples, dicts and unions, from their parts' converters;
 - ``records``: dataclasses, TypedDicts and pydantic models;
 - ``constraints``: ``gt``, ``max_length``, ``pattern``... checked after conversion;
+- ``validators``: pydantic's Before/After/Plain/WrapValidator from ``Annotated``;
 - ``compile``: ``compile_converter``, which picks and caches the converter for a type.
 """
 
@@ -36,6 +38,7 @@ from .errors import (
     relocate,
     type_name,
 )
+from .validators import has_validators, with_validators
 
 __all__ = [
     "ConversionError",
@@ -44,8 +47,10 @@ __all__ = [
     "UnsupportedType",
     "compile_converter",
     "constraints_from_metadata",
+    "has_validators",
     "is_body_type",
     "missing_error",
     "relocate",
     "type_name",
+    "with_validators",
 ]

@@ -29,6 +29,7 @@ from .containers import dict_converter, fixed_tuple_converter, sequence_converte
 from .errors import Converter, UnsupportedType, type_name
 from .records import dataclass_converter, is_pydantic_type, pydantic_converter, typeddict_converter
 from .scalars import SCALARS
+from .validators import has_validators, with_validators
 
 __all__ = ["compile_converter", "is_body_type"]
 
@@ -90,7 +91,8 @@ def _build(tp: Any) -> Converter | None:
     args = get_args(tp)
     if origin is Annotated:
         base = compile_converter(args[0])
-        return with_constraints(base, constraints_from_metadata(args[1:]))
+        checked = with_constraints(base, constraints_from_metadata(args[1:]))
+        return with_validators(checked, args[1:]) if has_validators(args[1:]) else checked
     if isinstance(tp, typing.NewType):
         return compile_converter(tp.__supertype__)
     if origin is Union or origin is types.UnionType:

@@ -1,4 +1,4 @@
-"""Scalars: str, int, float, bool, None, bytes, UUID, Decimal, datetime, date, time.
+"""Scalars: str, int, float, bool, None, bytes, UUID, Decimal, datetime, date, time, timedelta.
 
 Each converter takes a value from a query string, a header, a path or a JSON
 body and returns the declared type, or raises ``ConversionError`` with the
@@ -14,6 +14,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .durations import to_timedelta
 from .errors import Converter, fail
 
 __all__ = ["SCALARS"]
@@ -263,4 +264,5 @@ SCALARS: dict[Any, Converter] = {
     dt.datetime: _to_datetime,
     dt.date: _to_date,
     dt.time: _to_time,
+    dt.timedelta: to_timedelta,
 }

@@ -37,8 +37,10 @@ from .._convert import (
     UnsupportedType,
     compile_converter,
     constraints_from_metadata,
+    has_validators,
     is_body_type,
     type_name,
+    with_validators,
 )
 from ..background.tasks import BackgroundTasks
 from ..params import (
@@ -79,6 +81,13 @@ def _is_many(tp: Any) -> bool:
     """``list[str]``, ``set[int] | None``...: read every value of a repeated key."""
     inner = _strip_optional(tp)
     return get_origin(inner) in _MANY_ORIGINS or inner in (list, tuple, set, frozenset)
+
+
+def _is_bare_list(tp: Any) -> bool:
+    """``list``, ``typing.List`` (or ``list | None``): with Query()/Header(), FastAPI reads
+    repeated keys into it, its items left as strings."""
+    inner = _strip_optional(tp)
+    return inner is list or (get_origin(inner) is list and not get_args(inner))
 
 
 def _merge(first: Constraints, second: Constraints) -> Constraints:
@@ -251,7 +260,9 @@ class _Planner:
         if isinstance(marker, Param):
             constraints = _merge(marker.constraints, constraints)
         many = location in ("query", "header") and _is_many(base)
-        if location in ("query", "header", "cookie", "path") and is_body_type(base):
+        if location in ("query", "header", "cookie", "path") and is_body_type(base) and not (
+            many and _is_bare_list(base)
+        ):
             raise self.fail(
                 plan, name,
                 f"{type_name(base)} cannot be read from the {location}; records and mappings "
@@ -260,6 +271,8 @@ class _Planner:
             )
         try:
             convert = self._converter(base, constraints, location)
+            if has_validators(others):  # pydantic's AfterValidator & co., around the rest
+                convert = with_validators(convert, others)
         except UnsupportedType as exc:
             raise self.fail(plan, name, str(exc)) from None
         default_factory = marker.default_factory if isinstance(marker, Param) else None
