@@ -24,7 +24,9 @@ __all__ = [
     "UnsupportedType",
     "error_dict",
     "fail",
+    "json_ctx",
     "missing_error",
+    "pydantic_errors",
     "relocate",
     "type_name",
 ]
@@ -78,3 +80,28 @@ def type_name(tp: Any) -> str:
     if isinstance(tp, type) and not get_args(tp):
         return tp.__name__
     return str(tp).replace("typing.", "")
+
+
+def json_ctx(value: Any) -> Any:
+    """A ``ctx`` as FastAPI's encoder writes it into a 422 (an exception object is ``{}``)."""
+    if isinstance(value, BaseException):
+        return {}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [json_ctx(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_ctx(v) for k, v in value.items()}
+    return str(value)
+
+
+def pydantic_errors(exc: Any) -> list[ErrorDict]:
+    """A ``pydantic_core.ValidationError``'s errors as ours (pydantic is the user's, not ours)."""
+    errors: list[ErrorDict] = []
+    for error in exc.errors(include_url=False):
+        converted = error_dict(error["type"], error["msg"], error.get("input"),
+                               loc=tuple(error["loc"]))
+        if "ctx" in error:
+            converted["ctx"] = json_ctx(error["ctx"])
+        errors.append(converted)
+    return errors

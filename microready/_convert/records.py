@@ -24,9 +24,9 @@ from .errors import (
     Converter,
     ErrorDict,
     UnsupportedType,
-    error_dict,
     fail,
     missing_error,
+    pydantic_errors,
     relocate,
 )
 
@@ -150,16 +150,6 @@ def is_pydantic_type(tp: Any) -> bool:
     )
 
 
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    return str(value)
-
-
 def pydantic_converter(tp: Any) -> Converter:
     """Validation by the model's own validator, its errors passed on in our shape."""
     # Imported by name so that type checkers need no pydantic stubs.
@@ -170,14 +160,6 @@ def pydantic_converter(tp: Any) -> Converter:
         try:
             return validator.validate_python(value)
         except validation_error as exc:
-            assert hasattr(exc, "errors")  # pydantic_core.ValidationError; narrows for mypy
-            errors: list[ErrorDict] = []
-            for error in exc.errors(include_url=False):
-                converted = error_dict(error["type"], error["msg"], error.get("input"),
-                                       loc=tuple(error["loc"]))
-                if "ctx" in error:
-                    converted["ctx"] = _json_safe(error["ctx"])
-                errors.append(converted)
-            raise ConversionError(errors) from None
+            raise ConversionError(pydantic_errors(exc)) from None
 
     return convert

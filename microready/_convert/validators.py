@@ -26,7 +26,15 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import ConversionError, Converter, ErrorDict, UnsupportedType, error_dict
+from .errors import (
+    ConversionError,
+    Converter,
+    ErrorDict,
+    UnsupportedType,
+    error_dict,
+    json_ctx,
+    pydantic_errors,
+)
 
 __all__ = ["has_validators", "with_validators"]
 
@@ -95,36 +103,16 @@ def _takes_info(func: Callable[..., Any], plain_arity: int) -> bool:
     return len(required) > plain_arity
 
 
-def _json_ctx(value: Any) -> Any:
-    """A ``ctx`` as FastAPI's encoder writes it (an exception object becomes ``{}``)."""
-    if isinstance(value, BaseException):
-        return {}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_json_ctx(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_ctx(v) for k, v in value.items()}
-    return str(value)
-
-
 def _errors_of(exc: Exception, value: Any) -> list[ErrorDict] | None:
     """pydantic's errors for what a validator raised, or None to let it propagate."""
     pydantic_core = sys.modules.get("pydantic_core")
     if pydantic_core is not None:
         if isinstance(exc, pydantic_core.ValidationError):
-            errors = []
-            for error in exc.errors(include_url=False):
-                converted = error_dict(error["type"], error["msg"], error.get("input"),
-                                       loc=tuple(error["loc"]))
-                if "ctx" in error:
-                    converted["ctx"] = _json_ctx(error["ctx"])
-                errors.append(converted)
-            return errors
+            return pydantic_errors(exc)
         if isinstance(exc, pydantic_core.PydanticCustomError | pydantic_core.PydanticKnownError):
             context = exc.context
             return [error_dict(exc.type, exc.message(), value,
-                               None if context is None else _json_ctx(context))]
+                               None if context is None else json_ctx(context))]
     if isinstance(exc, ValueError):
         return [error_dict("value_error", f"Value error, {exc}", value, {"error": {}})]
     if isinstance(exc, AssertionError):

@@ -78,3 +78,31 @@ def test_field_constraints_in_annotated(anyio_backend: str) -> None:
     client = client_for(make_app(), anyio_backend)
     assert client.get("/limited?q=abc").json() == "abc"
     assert client.get("/limited?q=abcd").json()["detail"][0]["type"] == "string_too_long"
+
+
+class Signup(pydantic.BaseModel):  # type: ignore[name-defined,misc]
+    username: str
+
+    @pydantic.field_validator("username")  # type: ignore[misc]
+    @classmethod
+    def no_spaces(cls, value: str) -> str:
+        if " " in value:
+            raise ValueError("no spaces, please")
+        return value
+
+
+def test_a_model_validators_error_has_fastapis_ctx(anyio_backend: str) -> None:
+    # FastAPI's encoder writes the exception in ctx as {}; so do we, for models
+    # as for validators in Annotated (one translation of pydantic's errors).
+    app = MicroReady()
+
+    @app.post("/signup")
+    async def signup(user: Signup) -> Signup:
+        return user
+
+    response = client_for(app, anyio_backend).post("/signup", json={"username": "a b"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{
+        "type": "value_error", "loc": ["body", "username"],
+        "msg": "Value error, no spaces, please", "input": "a b", "ctx": {"error": {}},
+    }]
