@@ -45,6 +45,13 @@ class _Bad(Exception):
     """A parse failure; its argument is pydantic's ``ctx["error"]``."""
 
 
+# ISO 8601 designators (as byte values, what indexing bytes gives) and what one
+# of each is worth: seconds after the "T", days before it (pydantic's year and
+# month are 365 and 30 days).
+_TIME_UNITS: dict[int, int] = {ord("H"): 3600, ord("M"): 60, ord("S"): 1}
+_DATE_UNITS: dict[int, int] = {ord("Y"): 365, ord("M"): 30, ord("W"): 7, ord("D"): 1}
+
+
 def _add(a: int, b: int) -> int:
     total = a + b
     if total > _U32:  # speedate counts in unsigned 32-bit integers
@@ -101,7 +108,7 @@ def _iso(data: bytes, position: int) -> tuple[int, int, int]:
             last_had_fraction = fraction is not None
             unit = data[position] if position < len(data) else -1
             if got_t:
-                mult = {72: 3600, 77: 60, 83: 1}.get(unit)  # H M S
+                mult = _TIME_UNITS.get(unit)
                 if mult is None:
                     raise _Bad(_BAD_TIME_UNIT)
                 second = _add(second, _add(0, mult * value))
@@ -111,7 +118,7 @@ def _iso(data: bytes, position: int) -> tuple[int, int, int]:
                     second = _add(second, whole)
                     micro = _add(micro, _round((extra - whole) * 1_000_000))
             else:
-                mult = {89: 365, 77: 30, 87: 7, 68: 1}.get(unit)  # Y M W D
+                mult = _DATE_UNITS.get(unit)
                 if mult is None:
                     raise _Bad(_BAD_DATE_UNIT)
                 day = _add(day, _add(0, value * mult))
