@@ -11,7 +11,13 @@ import functools
 import inspect
 from typing import Any, Final
 
-__all__ = ["NO_CONTENT_STATUSES", "call_target", "is_async_callable", "sends_content_length"]
+__all__ = [
+    "NO_CONTENT_STATUSES",
+    "call_target",
+    "callable_name",
+    "is_async_callable",
+    "sends_content_length",
+]
 
 # RFC 9110 sections 15.2, 15.3.5, 15.3.6 and 15.4.5: a response with one of these
 # statuses carries no content, whatever the handler returned.
@@ -46,3 +52,11 @@ def is_async_callable(func: Any) -> bool:
     """Whether calling ``func`` returns a coroutine (``async def``, directly or as
     an object's ``__call__``, through any number of ``functools.partial``)."""
     return inspect.iscoroutinefunction(call_target(func))
+
+
+def callable_name(func: Any) -> str:
+    """The name to show for ``func`` in a message or a log line (through partials)."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+    return str(name) if name else type(func).__qualname__

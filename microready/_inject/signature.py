@@ -42,6 +42,7 @@ from .._convert import (
     type_name,
     with_validators,
 )
+from .._utils import callable_name
 from ..background.tasks import BackgroundTasks
 from ..params import (
     REQUIRED,
@@ -58,10 +59,6 @@ from .call import caller_without_args
 from .plan import CallPlan, DependencyPlan, EndpointPlan, Kind, ParamPlan, call_kind
 
 __all__ = ["plan_endpoint"]
-
-
-def _callable_name(call: Any) -> str:
-    return str(getattr(call, "__qualname__", None) or getattr(call, "__name__", None) or call)
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -128,9 +125,9 @@ class _Planner:
             except TypeError:  # an unhashable callable object: plan it every time
                 key = None
             if any(c is call for c in self.chain):
-                cycle = " -> ".join(_callable_name(c) for c in [*self.chain, call])
+                cycle = " -> ".join(callable_name(c) for c in [*self.chain, call])
                 raise TypeError(f"{self.where}: dependency cycle: {cycle}")
-        name = _callable_name(call)
+        name = callable_name(call)
         plan = CallPlan(call, name, call_kind(call))
         self.chain.append(call)
         try:

@@ -15,19 +15,12 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import anyio.to_thread
 
-from .._utils import is_async_callable
+from .._utils import callable_name, is_async_callable
 
 __all__ = ["BackgroundTask", "BackgroundTasks"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _callable_name(func: Any) -> str:
-    while isinstance(func, functools.partial):
-        func = func.func
-    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
-    return str(name) if name else type(func).__qualname__
 
 
 def _reject_non_callable(func: object, where: str) -> None:
@@ -70,7 +63,7 @@ class BackgroundTask(Generic[P]):
         self.args = args
         self.kwargs = kwargs
         self.is_async = is_async_callable(func)
-        self.name = _callable_name(func)
+        self.name = callable_name(func)
 
     async def __call__(self) -> None:
         """Run the task directly (the server does not call this; it batches sync tasks)."""
