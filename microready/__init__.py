@@ -9,7 +9,8 @@ from .app import MicroReady
 from .background import BackgroundTask, BackgroundTasks
 from .config import Config, ConfigError
 from .exceptions import HTTPException, RequestValidationError
-from .params import Body, Cookie, Depends, Header, Path, Query
+from .datastructures import UploadFile
+from .params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from .requests import Request
 from .responses import (
     HTMLResponse,
@@ -30,6 +31,8 @@ __all__ = [
     "ConfigError",
     "Cookie",
     "Depends",
+    "File",
+    "Form",
     "HTMLResponse",
     "HTTPException",
     "Header",
@@ -44,6 +47,7 @@ __all__ = [
     "Response",
     "Router",
     "StreamingResponse",
+    "UploadFile",
     "__version__",
     "run",
     "status",

@@ -9,10 +9,17 @@ section 5.5 allows obs-text in field values).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import IO, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import parse_qsl
 
-__all__ = ["Address", "Headers", "MutableHeaders", "QueryParams", "State", "URL"]
+import anyio.to_thread
+
+__all__ = [
+    "Address", "FormData", "Headers", "ImmutableMultiDict", "MutableHeaders", "QueryParams",
+    "State", "URL", "UploadFile",
+]
+
+V = TypeVar("V")
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -126,22 +133,17 @@ class MutableHeaders(Headers):
             self[key] = value
 
 
-class QueryParams(Mapping[str, str]):
-    """The query string as a multi-valued mapping: ``params["q"]`` is the last value,
-    as in FastAPI; ``params.getlist("q")`` gives them all."""
+class ImmutableMultiDict(Mapping[str, V], Generic[V]):
+    """Pairs in the order they came, where a key may repeat: ``d["k"]`` is the
+    last value (as in FastAPI), ``d.getlist("k")`` every value."""
 
     __slots__ = ("_items", "_last")
 
-    def __init__(self, query: str | bytes | Iterable[tuple[str, str]] = "") -> None:
-        if isinstance(query, bytes):
-            query = query.decode("latin-1")
-        items = (
-            parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query)
-        )
-        self._items: list[tuple[str, str]] = items
-        self._last: dict[str, str] = dict(items)
+    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
+        self._items: list[tuple[str, V]] = list(items)
+        self._last: dict[str, V] = dict(self._items)
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> V:
         return self._last[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -150,14 +152,98 @@ class QueryParams(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._last)
 
-    def getlist(self, key: str) -> list[str]:
+    def getlist(self, key: str) -> list[V]:
         return [v for k, v in self._items if k == key]
 
-    def multi_items(self) -> list[tuple[str, str]]:
+    def multi_items(self) -> list[tuple[str, V]]:
         return list(self._items)
 
     def __repr__(self) -> str:
-        return f"QueryParams({self._items!r})"
+        return f"{type(self).__name__}({self._items!r})"
+
+
+class QueryParams(ImmutableMultiDict[str]):
+    """The query string as a multi-valued mapping."""
+
+    __slots__ = ()
+
+    def __init__(self, query: str | bytes | Iterable[tuple[str, str]] = "") -> None:
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        super().__init__(
+            parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
+        )
+
+
+class UploadFile:
+    """A file sent in a ``multipart/form-data`` body, as FastAPI's (Starlette's) ``UploadFile``.
+
+    ``file`` is a ``SpooledTemporaryFile``: in memory up to 1 MiB, then an
+    anonymous temporary file, which the operating system removes when it is
+    closed or the process ends. The ``async`` methods run in a worker thread
+    once the file is on disk, so reading a large upload never blocks the event
+    loop. microready closes the file after the request's background tasks have
+    finished, so a task may still read it.
+    """
+
+    def __init__(self, file: IO[bytes], *, size: int | None = None,
+                 filename: str | None = None, headers: Headers | None = None) -> None:
+        self.file = file
+        self.size = size
+        self.filename = filename
+        self.headers = headers if headers is not None else Headers()
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def _in_memory(self) -> bool:
+        # SpooledTemporaryFile sets _rolled once it moves to disk; other files are on disk.
+        return not getattr(self.file, "_rolled", True)
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        if self._in_memory:
+            self.file.write(data)
+        else:
+            await anyio.to_thread.run_sync(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._in_memory:
+            return self.file.read(size)
+        return await anyio.to_thread.run_sync(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await anyio.to_thread.run_sync(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self._in_memory:
+            self.file.close()
+        else:
+            await anyio.to_thread.run_sync(self.file.close)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size!r}, "
+            f"headers={self.headers!r})"
+        )
+
+
+class FormData(ImmutableMultiDict["str | UploadFile"]):
+    """A parsed form: field values as ``str``, files as ``UploadFile``."""
+
+    __slots__ = ()
+
+    async def close(self) -> None:
+        """Close every uploaded file (removing its temporary file)."""
+        for _, value in self._items:
+            if isinstance(value, UploadFile):
+                await value.close()
 
 
 class URL(NamedTuple):

@@ -1,4 +1,5 @@
-"""Parameter markers: ``Query``, ``Path``, ``Header``, ``Cookie``, ``Body`` and ``Depends``.
+"""Parameter markers: ``Query``, ``Path``, ``Header``, ``Cookie``, ``Body``, ``Form``,
+``File`` and ``Depends``.
 
 They are used exactly as in FastAPI, as a default value or inside ``Annotated``::
 
@@ -38,6 +39,11 @@ __all__ = [
     "CookieParam",
     "Dependency",
     "Depends",
+    "File",
+    "FileParam",
+    "Form",
+    "FormOptions",
+    "FormParam",
     "Header",
     "HeaderOptions",
     "HeaderParam",
@@ -136,6 +142,12 @@ class BodyOptions(QueryOptions, total=False):
     media_type: str
 
 
+class FormOptions(QueryOptions, total=False):
+    """``Form()`` and ``File()``: what they document of the request body."""
+
+    media_type: str
+
+
 def _check_keywords(callee: str, options: Mapping[str, object],
                     accepted: frozenset[str]) -> None:
     """Python's own TypeError for a keyword ``callee`` does not take: at run time
@@ -225,6 +237,26 @@ class BodyParam(Param):
         self.media_type = media_type
 
 
+class FormParam(Param):
+    """A field of a form body (``application/x-www-form-urlencoded`` or
+    ``multipart/form-data``), read with python-multipart."""
+
+    location = "form"
+    default_media_type: ClassVar[str] = "application/x-www-form-urlencoded"
+
+    def __init__(self, default: Any = REQUIRED, *, media_type: str | None = None,
+                 **options: Unpack[QueryOptions]) -> None:
+        super().__init__(default, **options)
+        self.media_type = media_type or self.default_media_type
+
+
+class FileParam(FormParam):
+    """A file of a ``multipart/form-data`` body: ``UploadFile``, or its content as ``bytes``."""
+
+    location = "file"
+    default_media_type = "multipart/form-data"
+
+
 class Dependency:
     """``Depends(fn)``: call ``fn`` (with its own parameters solved) and pass its result."""
 
@@ -301,6 +333,25 @@ def Body(default: Any = REQUIRED, **options: Unpack[BodyOptions]) -> Any:
     """
     _check_keywords("Body", options, BodyOptions.__optional_keys__)
     return BodyParam(default, **options)
+
+
+def Form(default: Any = REQUIRED, **options: Unpack[FormOptions]) -> Any:
+    """A form field: ``username: Annotated[str, Form()]``.
+
+    A form model takes every field of the form: ``data: Annotated[FormData, Form()]``.
+    Forms are parsed by python-multipart: ``pip install 'microready[forms]'``.
+    """
+    _check_keywords("Form", options, FormOptions.__optional_keys__)
+    return FormParam(default, **options)
+
+
+def File(default: Any = REQUIRED, **options: Unpack[FormOptions]) -> Any:
+    """An uploaded file: ``file: Annotated[bytes, File()]`` gives its content;
+    ``file: UploadFile`` (no marker needed) gives the file itself, spooled to disk
+    above 1 MiB. Needs python-multipart: ``pip install 'microready[forms]'``.
+    """
+    _check_keywords("File", options, FormOptions.__optional_keys__)
+    return FileParam(default, **options)
 
 
 def Depends(

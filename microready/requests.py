@@ -14,7 +14,8 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote
 
-from .datastructures import URL, Address, Headers, QueryParams, State
+from .datastructures import URL, Address, FormData, Headers, QueryParams, State
+from .formparsers import parse_form
 
 __all__ = ["Request", "ClientDisconnect"]
 
@@ -42,6 +43,7 @@ class Request:
         "_cookies",
         "_url",
         "_state",
+        "_form",
         "scope",
     )
 
@@ -71,6 +73,7 @@ class Request:
         self._cookies: dict[str, str] | None = None
         self._url: URL | None = None
         self._state: State | None = None
+        self._form: FormData | None = None
         # Per-request scratch space for the framework (e.g. the dependency cache).
         self.scope: dict[str, Any] = {}
 
@@ -146,6 +149,26 @@ class Request:
 
     async def json(self) -> Any:
         return json.loads(await self.body())
+
+    async def form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
+                   max_part_size: int = 1024 * 1024) -> FormData:
+        """The form body (urlencoded or multipart), parsed once by python-multipart.
+
+        Files above 1 MiB are spooled to disk. Too many files or fields, or a
+        field over ``max_part_size`` bytes, answer 400. microready closes the
+        files after the request's background tasks; ``await request.close()``
+        closes them sooner.
+        """
+        if self._form is None:
+            self._form = await parse_form(
+                self, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+            )
+        return self._form
+
+    async def close(self) -> None:
+        """Close the form's uploaded files, if a form was read."""
+        if self._form is not None:
+            await self._form.close()
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.raw_target.decode('latin-1')}>"

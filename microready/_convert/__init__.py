@@ -22,6 +22,7 @@ One idea per module:
 - ``choices``: Enum and Literal;
 - ``containers``: lists, sets, tuples, dicts and unions, from their parts' converters;
 - ``records``: dataclasses, TypedDicts and pydantic models;
+- ``uploads``: ``UploadFile``, which only an uploaded file satisfies;
 - ``constraints``: ``gt``, ``max_length``, ``pattern``... checked after conversion;
 - ``validators``: pydantic's Before/After/Plain/WrapValidator from ``Annotated``;
 - ``compile``: ``compile_converter``, which picks and caches the converter for a type.
@@ -38,6 +39,7 @@ from .errors import (
     relocate,
     type_name,
 )
+from .records import is_pydantic_type, record_fields
 from .validators import has_validators, with_validators
 
 __all__ = [
@@ -49,7 +51,9 @@ __all__ = [
     "constraints_from_metadata",
     "has_validators",
     "is_body_type",
+    "is_pydantic_type",
     "missing_error",
+    "record_fields",
     "relocate",
     "type_name",
     "with_validators",

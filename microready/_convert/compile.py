@@ -22,6 +22,7 @@ import typing
 from collections import abc
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from ..datastructures import UploadFile
 from ..params import Constraints
 from .choices import enum_converter, literal_converter
 from .constraints import constraints_from_metadata, with_constraints
@@ -29,6 +30,7 @@ from .containers import dict_converter, fixed_tuple_converter, sequence_converte
 from .errors import Converter, UnsupportedType, type_name
 from .records import dataclass_converter, is_pydantic_type, pydantic_converter, typeddict_converter
 from .scalars import SCALARS
+from .uploads import upload_converter
 from .validators import has_validators, with_validators
 
 __all__ = ["compile_converter", "is_body_type"]
@@ -104,6 +106,8 @@ def _build(tp: Any) -> Converter | None:
     if isinstance(tp, type):
         if issubclass(tp, enum.Enum):
             return enum_converter(tp)
+        if issubclass(tp, UploadFile):
+            return upload_converter(tp)
         if is_pydantic_type(tp):
             return pydantic_converter(tp)
         if dataclasses.is_dataclass(tp):

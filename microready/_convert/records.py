@@ -35,6 +35,7 @@ __all__ = [
     "dataclass_converter",
     "is_pydantic_type",
     "pydantic_converter",
+    "record_fields",
     "typeddict_converter",
 ]
 
@@ -163,3 +164,18 @@ def pydantic_converter(tp: Any) -> Converter:
             raise ConversionError(pydantic_errors(exc)) from None
 
     return convert
+
+
+def record_fields(tp: Any) -> list[tuple[str, str, Any]]:
+    """The fields of a record type as ``(name, key, annotation)``, where ``key`` is what
+    its converter reads the field under (a pydantic field's alias, if it has one)."""
+    if is_pydantic_type(tp):
+        fields = getattr(tp, "model_fields", None) or getattr(tp, "__pydantic_fields__", {})
+        return [(name, info.alias or name, info.annotation) for name, info in fields.items()]
+    hints = _hints(tp)
+    if dataclasses.is_dataclass(tp):
+        return [
+            (field.name, field.name, hints[field.name])
+            for field in dataclasses.fields(tp) if field.init
+        ]
+    return [(key, key, _unwrap_required(hint)) for key, hint in hints.items()]

@@ -54,7 +54,7 @@ def run_endpoint(plan: EndpointPlan, request: Request,
 
 async def _solve_and_call(plan: EndpointPlan, state: RequestState) -> Any:
     if plan.reads_body:
-        await load_body(state)
+        await load_body(state, form=plan.reads_form)
     kwargs = await solve(plan.root, state)
     if kwargs is None:
         raise RequestValidationError(state.errors, body=state.body)

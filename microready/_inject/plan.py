@@ -22,6 +22,7 @@ __all__ = [
     "DependencyPlan",
     "EndpointPlan",
     "Kind",
+    "ModelField",
     "Mode",
     "ParamPlan",
     "call_kind",
@@ -59,17 +60,42 @@ class Mode(enum.Enum):
     FULL = "dependencies, body, background tasks or a Response parameter"
 
 
+class ModelField:
+    """One field of a parameter model (``Annotated[Filters, Query()]``, a form model):
+    the key it is read under, and whether it takes every value of a repeated key."""
+
+    __slots__ = ("name", "key", "many", "reads_file")
+
+    def __init__(self, name: str, key: str, *, many: bool, reads_file: bool) -> None:
+        self.name = name  # the key the model's converter expects (its alias, if it has one)
+        self.key = key  # the key in the request (a header's name with hyphens)
+        self.many = many
+        self.reads_file = reads_file  # bytes: an uploaded file's content is read for it
+
+    def __repr__(self) -> str:
+        return f"<ModelField {self.name} from {self.key!r}>"
+
+
 class ParamPlan:
-    """One parameter read from the request: where, under which key, converted how."""
+    """One parameter read from the request: where, under which key, converted how.
+
+    ``fields`` is set for a parameter model: its value is a mapping built from
+    the fields' keys (plus every other key of the source, so that a model with
+    ``extra="forbid"`` can refuse them). ``from_form`` marks a body parameter
+    read from a form, and ``reads_file`` one that takes an uploaded file's
+    content as ``bytes``.
+    """
 
     __slots__ = (
         "name", "key", "raw_key", "loc", "convert", "required", "default", "default_factory",
-        "copy_default", "many", "embed",
+        "copy_default", "many", "embed", "fields", "from_form", "reads_file",
     )
 
     def __init__(self, name: str, location: str, key: str, convert: Converter | None, *,
                  required: bool, default: Any, default_factory: Callable[[], Any] | None,
-                 many: bool, embed: bool, loc_key: str | None = None) -> None:
+                 many: bool, embed: bool, loc_key: str | None = None,
+                 fields: tuple[ModelField, ...] | None = None, from_form: bool = False,
+                 reads_file: bool = False) -> None:
         self.name = name
         self.key = key
         self.raw_key = key.encode("latin-1") if location == "header" else b""
@@ -82,6 +108,11 @@ class ParamPlan:
         self.copy_default = isinstance(default, list | dict | set)
         self.many = many
         self.embed = embed
+        self.fields = fields
+        if fields is not None:
+            self.loc = (location,)  # the model's errors name the field
+        self.from_form = from_form
+        self.reads_file = reads_file
 
     def default_value(self) -> Any:
         if self.default_factory is not None:
@@ -160,16 +191,26 @@ class EndpointPlan:
     mode (``call.caller_without_args`` chose it).
     """
 
-    __slots__ = ("root", "mode", "reads_body", "needs_state", "call_without_args")
+    __slots__ = ("root", "mode", "reads_body", "reads_form", "needs_state", "call_without_args")
 
     def __init__(self, root: CallPlan, call_without_args: Callable[[], Awaitable[Any]]) -> None:
         self.root = root
         self.call_without_args = call_without_args
         plans = root.walk()
         body = [param for plan in plans for param in plan.body]
+        # FastAPI: when any body parameter is a Form() or File(), the body is a form
+        # and every body parameter is one of its fields, except a form model, which
+        # takes the whole form.
+        self.reads_form = any(param.from_form for param in body)
+        if self.reads_form:
+            for param in body:
+                if param.fields is not None:
+                    param.loc = ("body",)
+                else:
+                    param.embed = True
         # FastAPI: a single body parameter *is* the body, unless embed=True;
         # with several, the body is an object keyed by their names.
-        if len(body) == 1 and not body[0].embed:
+        elif len(body) == 1 and not body[0].embed:
             body[0].loc = ("body",)  # errors point into the body itself
         else:
             for param in body:

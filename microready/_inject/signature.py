@@ -30,7 +30,7 @@ import dataclasses
 import inspect
 import types
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin, is_typeddict
 
 from .._convert import (
     Converter,
@@ -39,16 +39,21 @@ from .._convert import (
     constraints_from_metadata,
     has_validators,
     is_body_type,
+    is_pydantic_type,
+    record_fields,
     type_name,
     with_validators,
 )
 from .._utils import callable_name
 from ..background.tasks import BackgroundTasks
+from ..datastructures import UploadFile
+from ..formparsers import require_multipart
 from ..params import (
     REQUIRED,
     BodyParam,
     Constraints,
     Dependency,
+    FileParam,
     HeaderParam,
     Param,
     PathParam,
@@ -56,7 +61,7 @@ from ..params import (
 from ..requests import Request
 from ..responses import Response
 from .call import caller_without_args
-from .plan import CallPlan, DependencyPlan, EndpointPlan, Kind, ParamPlan, call_kind
+from .plan import CallPlan, DependencyPlan, EndpointPlan, Kind, ModelField, ParamPlan, call_kind
 
 __all__ = ["plan_endpoint"]
 
@@ -87,6 +92,35 @@ def _is_bare_list(tp: Any) -> bool:
     return inner is list or (get_origin(inner) is list and not get_args(inner))
 
 
+def _item_type(tp: Any) -> Any:
+    """``X`` for ``list[X]`` (or ``list[X] | None``), else the type itself, unwrapped."""
+    inner = _strip_optional(tp)
+    if get_origin(inner) in _MANY_ORIGINS and get_args(inner):
+        return _strip_optional(get_args(inner)[0])
+    return inner
+
+
+def _is_upload(tp: Any) -> bool:
+    """``UploadFile``, ``UploadFile | None``, ``list[UploadFile]``: a File() by its type alone."""
+    item = _item_type(tp)
+    return isinstance(item, type) and issubclass(item, UploadFile)
+
+
+def _record_type(tp: Any) -> Any:
+    """The dataclass, TypedDict or pydantic model ``tp`` is (optional or not), or None."""
+    inner = _strip_optional(tp)
+    if isinstance(inner, type) and (
+        dataclasses.is_dataclass(inner) or is_typeddict(inner) or is_pydantic_type(inner)
+    ):
+        return inner
+    return None
+
+
+def _converts_underscores(marker: Param | None) -> bool:
+    """Whether a header parameter's ``_`` become ``-`` (``Header(convert_underscores=...)``)."""
+    return not isinstance(marker, HeaderParam) or marker.convert_underscores
+
+
 def _merge(first: Constraints, second: Constraints) -> Constraints:
     """``first``'s checks, with ``second``'s where ``first`` sets none."""
     values = {}
@@ -98,8 +132,11 @@ def _merge(first: Constraints, second: Constraints) -> Constraints:
 
 _MARKER_EXAMPLE = {
     "query": "Query()", "path": "Path()", "header": "Header()", "cookie": "Cookie()",
-    "body": "Body()",
+    "body": "Body()", "form": "Form()", "file": "File()",
 }
+_MODEL_LOCATIONS = frozenset({"query", "header", "cookie", "form", "file"})
+_FORM_LOCATIONS = frozenset({"form", "file"})
+_TEXT_LOCATIONS = frozenset({"query", "header", "cookie", "path"})  # values that are always str
 
 
 class _Planner:
@@ -223,6 +260,8 @@ class _Planner:
         if isinstance(marker, Dependency):
             self._dependency(plan, name, marker, base, found)
             return
+        if marker is None and _is_upload(base):
+            marker = FileParam()  # FastAPI: an UploadFile parameter is a File() by its type
         if isinstance(base, type) and marker is None:
             if issubclass(base, Request):
                 found["request"].append(name)
@@ -235,16 +274,16 @@ class _Planner:
                 return
 
         location = self._location(plan, name, marker, base)
+        from_form = location in _FORM_LOCATIONS
+        if from_form:
+            require_multipart(f"{self.where}: parameter {name!r} of {plan.name}() is a form field")
         key = name
         if marker is not None and marker.alias is not None:
             key = marker.alias
         loc_key: str | None = None
         if location == "header":
             if marker is None or marker.alias is None:
-                convert_underscores = not isinstance(marker, HeaderParam) or (
-                    marker.convert_underscores
-                )
-                key = name.replace("_", "-") if convert_underscores else name
+                key = name.replace("_", "-") if _converts_underscores(marker) else name
             loc_key = key
             key = key.lower()
         if location == "path" and key not in self.path_names:
@@ -256,30 +295,52 @@ class _Planner:
         constraints = constraints_from_metadata(others)
         if isinstance(marker, Param):
             constraints = _merge(marker.constraints, constraints)
-        many = location in ("query", "header") and _is_many(base)
+        record = _record_type(base) if location in _MODEL_LOCATIONS else None
+        many = record is None and location not in ("path", "cookie", "body") and _is_many(base)
         if location in ("query", "header", "cookie", "path") and is_body_type(base) and not (
-            many and _is_bare_list(base)
+            (many and _is_bare_list(base)) or record is not None
         ):
             raise self.fail(
                 plan, name,
                 f"{type_name(base)} cannot be read from the {location}; records and mappings "
                 f"come from the JSON body: drop the {_MARKER_EXAMPLE[location]} marker or use "
-                f"Body()",
+                f"Body(); a parameter model is a dataclass, TypedDict or pydantic model in "
+                f"Annotated[Model, {_MARKER_EXAMPLE[location]}]",
             )
         try:
             convert = self._converter(base, constraints, location)
             if has_validators(others):  # pydantic's AfterValidator & co., around the rest
                 convert = with_validators(convert, others)
+            fields = None if record is None else self._model_fields(record, location, marker)
         except UnsupportedType as exc:
             raise self.fail(plan, name, str(exc)) from None
         default_factory = marker.default_factory if isinstance(marker, Param) else None
         required = location == "path" or (default is REQUIRED and default_factory is None)
         embed = bool(marker.embed) if isinstance(marker, BodyParam) else False
+        if from_form:
+            location = "body"  # FastAPI's errors say ("body", field) for forms too
         found[location].append(ParamPlan(
             name, location, key, convert, required=required,
             default=None if default is REQUIRED else default, default_factory=default_factory,
-            many=many, embed=embed, loc_key=loc_key,
+            many=many, embed=embed, loc_key=loc_key, fields=fields, from_form=from_form,
+            reads_file=from_form and _item_type(base) is bytes,
         ))
+
+    @staticmethod
+    def _model_fields(record: Any, location: str, marker: Param | None) -> tuple[ModelField, ...]:
+        """Where each field of a parameter model is read from (FastAPI 0.115's rules)."""
+        fields = []
+        for field_name, key, annotation in record_fields(record):
+            request_key = key
+            if location == "header":
+                if key == field_name and _converts_underscores(marker):
+                    request_key = key.replace("_", "-")
+                request_key = request_key.lower()
+            fields.append(ModelField(
+                key, request_key, many=location != "cookie" and _is_many(annotation),
+                reads_file=location in _FORM_LOCATIONS and _item_type(annotation) is bytes,
+            ))
+        return tuple(fields)
 
     def _location(self, plan: CallPlan, name: str, marker: Param | None, base: Any) -> str:
         if marker is None:
@@ -297,7 +358,7 @@ class _Planner:
         return location
 
     def _converter(self, base: Any, constraints: Constraints, location: str) -> Converter | None:
-        if location != "body" and not constraints and _strip_optional(base) in (str, Any):
+        if location in _TEXT_LOCATIONS and not constraints and _strip_optional(base) in (str, Any):
             return None  # strings from the request pass through as they are
         return compile_converter(base, constraints)
 

@@ -17,9 +17,11 @@ import json
 from typing import Any
 
 from .._convert import ConversionError, ErrorDict, missing_error, relocate
+from ..datastructures import FormData
 from ..exceptions import HTTPException, RequestValidationError
 from ..requests import Request
 from .call import call_plan
+from .forms import model_input, read_form_params
 from .plan import CallPlan, ParamPlan
 from .state import RequestState
 
@@ -56,13 +58,18 @@ def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
     if plan.query:
         query = request.query_params
         for param in plan.query:
-            if param.many:
+            if param.fields is not None:
+                _store(param, model_input(param.fields, query), kwargs, errors)
+            elif param.many:
                 _store(param, query.getlist(param.key) or None, kwargs, errors)
             else:
                 _store(param, query.get(param.key), kwargs, errors)
     if plan.header:
         raw_headers = request.raw_headers
         for param in plan.header:
+            if param.fields is not None:
+                _store(param, model_input(param.fields, request.headers), kwargs, errors)
+                continue
             wanted = param.raw_key
             if param.many:
                 values = [v.decode("latin-1") for n, v in raw_headers if n == wanted]
@@ -77,7 +84,10 @@ def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
     if plan.cookie:
         cookies = request.cookies
         for param in plan.cookie:
-            _store(param, cookies.get(param.key), kwargs, errors)
+            if param.fields is not None:
+                _store(param, model_input(param.fields, cookies), kwargs, errors)
+            else:
+                _store(param, cookies.get(param.key), kwargs, errors)
 
 
 def _read_body_params(plan: CallPlan, body: Any, kwargs: dict[str, Any],
@@ -91,20 +101,29 @@ def _read_body_params(plan: CallPlan, body: Any, kwargs: dict[str, Any],
         _store(param, value, kwargs, errors)
 
 
-def _is_json(content_type: str | None) -> bool:
+def _is_json(content_type: str | None, strict: bool) -> bool:
     if not content_type:
-        return True  # FastAPI reads a body without a Content-Type as JSON
+        # FastAPI's "strict Content-Type": a body that does not say it is JSON is not
+        # read as JSON (a browser sends one cross-site without a CORS preflight).
+        return not strict
     media = content_type.split(";", 1)[0].strip().lower()
     main, _, sub = media.partition("/")
     return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
-async def load_body(state: RequestState) -> None:
+async def load_body(state: RequestState, *, form: bool = False) -> None:
     """Read and parse the body once, for every body parameter of the request.
 
-    Malformed JSON answers 422 ``json_invalid`` at once, as FastAPI does.
+    A form is parsed by python-multipart; its files are closed by the request's
+    exit stack, which the server runs after the background tasks. Malformed
+    JSON answers 422 ``json_invalid`` at once, as FastAPI does.
     """
     request = state.request
+    if form:
+        parsed = await request.form()
+        state.exit_stack().push_async_callback(parsed.close)
+        state.body = parsed
+        return
     raw = await request.body()
     if not raw:
         state.body = None
@@ -114,7 +133,7 @@ async def load_body(state: RequestState) -> None:
         if name == b"content-type":
             content_type = value.decode("latin-1")
             break
-    if not _is_json(content_type):
+    if not _is_json(content_type, state.strict_content_type):
         state.body = raw.decode("utf-8", errors="replace")
         return
     try:
@@ -163,7 +182,10 @@ async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
             kwargs[dependency.name] = value
     read_params(plan, state.request, kwargs, errors)
     if plan.body:
-        _read_body_params(plan, state.body, kwargs, errors)
+        if isinstance(state.body, FormData):  # the endpoint reads a form: every body param
+            await read_form_params(plan.body, state.body, kwargs, errors, _store)
+        else:
+            _read_body_params(plan, state.body, kwargs, errors)
     for name in plan.request_names:
         kwargs[name] = state.request
     if plan.tasks_names:

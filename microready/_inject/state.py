@@ -31,10 +31,16 @@ __all__ = ["RequestState", "close_failed"]
 class RequestState:
     """Everything one request's dependency solving shares."""
 
-    __slots__ = ("request", "status_code", "cache", "errors", "tasks", "response", "stack", "body")
+    __slots__ = (
+        "request", "status_code", "strict_content_type", "cache", "errors", "tasks", "response",
+        "stack", "body",
+    )
 
-    def __init__(self, request: Request, status_code: int | None = None) -> None:
+    def __init__(self, request: Request, status_code: int | None = None,
+                 strict_content_type: bool = True) -> None:
         self.request = request
+        # FastAPI's strict_content_type: a body without a Content-Type is not JSON.
+        self.strict_content_type = strict_content_type
         self.status_code = status_code  # the route's, the Response parameter's default
         self.cache: dict[Any, Any] = {}
         self.errors: list[ErrorDict] = []

@@ -146,7 +146,7 @@ def test_post_form_for_json(anyio_backend: str) -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "application/geo+json", "application/json; charset=utf-8", None],
+    ["application/json", "application/geo+json", "application/json; charset=utf-8"],
 )
 def test_json_content_types(anyio_backend: str, content_type: str | None) -> None:
     headers = {"content-type": content_type} if content_type else {}
@@ -156,12 +156,13 @@ def test_json_content_types(anyio_backend: str, content_type: str | None) -> Non
     assert response.status_code == 200, response.text
 
 
+# None: FastAPI 0.132's strict Content-Type check refuses a JSON body that does not say so.
 @pytest.mark.parametrize("content_type", ["text/plain", "application/geo+json-seq",
-                                          "application/not-really-json"])
-def test_wrong_content_types(anyio_backend: str, content_type: str) -> None:
+                                          "application/not-really-json", None])
+def test_wrong_content_types(anyio_backend: str, content_type: str | None) -> None:
     response = client_for(app001, anyio_backend).post(
         "/items/", content=b'{"name": "Foo", "price": 50.5}',
-        headers={"content-type": content_type},
+        headers={"content-type": content_type} if content_type else {},
     )
     assert response.status_code == 422, response.text
 
