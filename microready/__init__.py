@@ -8,8 +8,8 @@ from ._version import __version__
 from .app import MicroReady
 from .background import BackgroundTask, BackgroundTasks
 from .config import Config, ConfigError
-from .exceptions import HTTPException, RequestValidationError
 from .datastructures import UploadFile
+from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from .requests import Request
 from .responses import (

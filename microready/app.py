@@ -64,6 +64,21 @@ def _task_list(background: BackgroundTask[Any] | BackgroundTasks) -> list[Backgr
     return [background]
 
 
+def _then(first: Callable[[], Awaitable[None]] | None,
+          second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """``first`` (if any), then ``second`` even if ``first`` failed."""
+    if first is None:
+        return second
+
+    async def both() -> None:
+        try:
+            await first()
+        finally:
+            await second()
+
+    return both
+
+
 def _describe(request: Request) -> str:
     # The target is client-controlled: repr() keeps a log line on one line.
     return f"{request.method} {request.raw_target.decode('latin-1')!r}"
@@ -226,14 +241,19 @@ class MicroReady(Router):
         state = RequestState(request, route.status_code) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)
-            return self._respond(route, result, state)
+            reply = self._respond(route, result, state)
         except Exception as exc:
-            return await self._failed(request, exc, state)
+            reply = await self._failed(request, exc, state)
         except BaseException as exc:  # cancelled: still close the yield dependencies
-            if state is not None and state.stack is not None:
-                with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):
+                if state is not None and state.stack is not None:
                     await close_failed(state.stack, exc)
+                await request.close()
             raise
+        if request._form is not None:
+            # Uploads stay open for the background tasks, and close after them.
+            reply.cleanup = _then(reply.cleanup, request.close)
+        return reply
 
     @staticmethod
     def _respond(route: Route, result: Any, state: RequestState | None) -> Reply:

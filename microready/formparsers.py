@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import tempfile
 from collections.abc import Callable
+from contextlib import aclosing
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -109,10 +110,13 @@ async def _read_urlencoded(request: Request, max_fields: int | float) -> FormDat
         "on_field_start": on_field_start, "on_field_name": on_field_name,
         "on_field_data": on_field_data, "on_field_end": on_field_end,
     })
-    async for chunk in request.stream():
-        parser.write(chunk)
-        if len(fields) > max_fields:
-            raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
+    async with aclosing(request.stream()) as stream:
+        async for chunk in stream:
+            parser.write(chunk)
+            if len(fields) > max_fields:
+                raise HTTPException(
+                    400, f"Too many fields. Maximum number of fields is {max_fields}."
+                )
     parser.finalize()
     if len(fields) > max_fields:
         raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
@@ -173,12 +177,13 @@ class _MultipartReader:
     async def read(self, request: Request) -> FormData:
         parse_error: type[Exception] = _python_multipart().exceptions.ParseError
         try:
-            async for chunk in request.stream():
-                try:
-                    self.parser.write(chunk)
-                except parse_error as exc:
-                    raise HTTPException(400, f"Invalid multipart body: {exc}") from None
-                await self._act()
+            async with aclosing(request.stream()) as stream:
+                async for chunk in stream:
+                    try:
+                        self.parser.write(chunk)
+                    except parse_error as exc:
+                        raise HTTPException(400, f"Invalid multipart body: {exc}") from None
+                    await self._act()
             self.parser.finalize()
             if not self.ended:
                 raise HTTPException(

@@ -9,7 +9,7 @@ are asked for, and the body is read from the connection only when the app asks
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote
@@ -121,7 +121,7 @@ class Request:
             self._state = State(dict(initial) if initial else None)
         return self._state
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the body as it arrives, without keeping it in memory."""
         if self._body is not None:
             if self._body:

@@ -9,12 +9,19 @@ on asyncio or trio.
 
 Each call returns only after the request's background tasks have finished, so
 a test can check their effects straight away.
+
+Requests are built as FastAPI's TestClient (httpx) builds them, so tests written
+for it pass unchanged: ``data=`` and ``files=`` are encoded by
+``microready._client_request`` with httpx's rules, ``headers=`` may be a list of
+pairs (a name may repeat), and the client sends httpx's default headers with
+Starlette's ``user-agent: testclient`` (they are in ``client.headers``).
 """
 
 from __future__ import annotations
 
 import json as jsonlib
 import types
+import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any, Literal
@@ -26,6 +33,7 @@ import anyio.from_thread
 import h11
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._client_request import FormFiles, HeaderTypes, encode_body, merge_headers, refuse_two_bodies
 from ._exchange import ServedApp
 from .datastructures import Address, Headers
 from .server.protocol import Limits
@@ -35,6 +43,14 @@ __all__ = ["TestClient", "TestResponse"]
 
 QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]] | str | None
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What FastAPI's TestClient (httpx, with Starlette's user agent) sends unless told
+# otherwise. They live in ``client.headers``, so ``client.headers.clear()`` removes them.
+_DEFAULT_HEADERS = {
+    "accept": "*/*",
+    "accept-encoding": "gzip, deflate",
+    "connection": "keep-alive",
+    "user-agent": "testclient",
+}
 
 
 class TestResponse:
@@ -138,7 +154,9 @@ class TestClient:
         self.raise_server_exceptions = raise_server_exceptions
         self.backend = backend
         self.cookies: dict[str, str] = dict(cookies or {})
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = {
+            **_DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}
+        }
         self.follow_redirects = follow_redirects
         self.client_address = Address(*client)
         self.limits = limits or Limits()
@@ -183,16 +201,20 @@ class TestClient:
         json: Any = None,
         content: bytes | str | None = None,
         data: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
+        files: FormFiles | None = None,
+        headers: HeaderTypes | None = None,
         cookies: Mapping[str, str] | None = None,
         follow_redirects: bool | None = None,
     ) -> TestResponse:
+        """Send one request. The body is ``json=``, ``content=``, or a form: ``data=``
+        (urlencoded), with ``files=`` multipart, encoded as httpx encodes them."""
         _refuse_inside_event_loop()
-        body, content_type = _encode_body(json, content, data)
-        all_headers = {k.lower(): v for k, v in self.headers.items()}
-        all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
-        if content_type is not None:
-            all_headers.setdefault("content-type", content_type)
+        refuse_two_bodies(method, json, content, data, files)
+        all_headers = merge_headers(self.headers, headers)
+        given_type = next((v for k, v in all_headers if k == "content-type"), None)
+        body, content_type = encode_body(json, content, data, files, given_type)
+        if content_type is not None and given_type is None:
+            all_headers.append(("content-type", content_type))
         jar = {**self.cookies, **(cookies or {})}
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         target_url = self._absolute(url, params)
@@ -206,7 +228,7 @@ class TestClient:
                 response.status_code in (301, 302) and method.upper() == "POST"
             ):
                 method, body = "GET", b""
-                all_headers.pop("content-type", None)
+                all_headers = [(k, v) for k, v in all_headers if k != "content-type"]
         raise RuntimeError(f"more than 20 redirects, the last to {target_url}")
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
@@ -240,12 +262,12 @@ class TestClient:
             url += ("&" if "?" in url else "?") + query
         return url
 
-    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes,
+    def _send(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
               jar: dict[str, str]) -> TestResponse:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        wire_headers = [("host", parts.netloc or "testserver"), ("user-agent", "testclient")]
-        wire_headers += [(k, v) for k, v in headers.items() if k not in ("host", "user-agent")]
+        wire_headers = [("host", parts.netloc or "testserver")]
+        wire_headers += [(k, v) for k, v in headers if k != "host"]
         if jar:
             wire_headers.append(("cookie", "; ".join(f"{k}={v}" for k, v in jar.items())))
         if body or method in ("POST", "PUT", "PATCH"):
@@ -319,8 +341,28 @@ async def _read_response(peer: h11.Connection, stream: _MemoryByteStream, url: s
             break
     if head is None:
         raise RuntimeError("the server closed the connection without a response")
-    return TestResponse(head.status_code, list(head.headers), b"".join(chunks),
-                        head.http_version.decode(), url)
+    headers = list(head.headers)
+    content = _decode_content(b"".join(chunks), Headers(headers).getlist("content-encoding"))
+    return TestResponse(head.status_code, headers, content, head.http_version.decode(), url)
+
+
+def _decode_content(content: bytes, encodings: list[str]) -> bytes:
+    """The body with its gzip and deflate codings undone, as httpx gives it: the
+    client sends ``Accept-Encoding: gzip, deflate``. Codings are listed in the order
+    they were applied (RFC 9110 section 8.4), so they are undone last first."""
+    codings = [c.strip().lower() for value in encodings for c in value.split(",")]
+    for coding in reversed(codings):
+        if not content:
+            break
+        if coding == "gzip":
+            content = zlib.decompress(content, zlib.MAX_WBITS | 16)
+        elif coding == "deflate":
+            # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+            try:
+                content = zlib.decompress(content)
+            except zlib.error:
+                content = zlib.decompress(content, -zlib.MAX_WBITS)
+    return content
 
 
 def _refuse_inside_event_loop() -> None:
@@ -338,14 +380,4 @@ def _refuse_inside_event_loop() -> None:
         "or, in an async test, call await app.handle(...) or serve the app for real."
     )
 
-
-def _encode_body(json: Any, content: bytes | str | None,
-                 data: Mapping[str, Any] | None) -> tuple[bytes, str | None]:
-    if json is not None:
-        return jsonlib.dumps(json).encode(), "application/json"
-    if data is not None:
-        return urlencode(data, doseq=True).encode(), "application/x-www-form-urlencoded"
-    if isinstance(content, str):
-        return content.encode(), None
-    return (content or b""), None
 

@@ -20,7 +20,7 @@ from .._convert import ErrorDict
 from ..datastructures import FormData, UploadFile
 from .plan import ModelField, ParamPlan
 
-__all__ = ["model_input", "read_form_params"]
+__all__ = ["header_locations", "model_input", "read_form_params"]
 
 Store = Callable[[ParamPlan, Any, dict[str, Any], list[ErrorDict]], None]
 
@@ -45,12 +45,22 @@ def model_input(fields: Sequence[ModelField], source: Mapping[str, Any], *,
         taken.add(field.name)
     for key in source:
         if key not in taken:
-            if skip_empty and getlist is not None:  # a form: FastAPI keeps every value
+            if getlist is None:
+                values[key] = source[key]
+            else:  # FastAPI 0.165: a repeated extra key is a list
                 extra = getlist(key)
                 values[key] = extra[0] if len(extra) == 1 else extra
-            else:
-                values[key] = source[key]
     return values
+
+
+def header_locations(fields: Sequence[ModelField], errors: list[ErrorDict]) -> None:
+    """Name the header, not the model's field, in a header model's errors (as FastAPI):
+    ``["header", "save-data"]`` for a field ``save_data``."""
+    renamed = {field.name: field.key for field in fields if field.key != field.name}
+    for error in errors:
+        loc = error["loc"]
+        if len(loc) > 1 and loc[1] in renamed:
+            error["loc"] = (loc[0], renamed[loc[1]], *loc[2:])
 
 
 async def _file_content(value: Any) -> Any:

@@ -21,7 +21,7 @@ from ..datastructures import FormData
 from ..exceptions import HTTPException, RequestValidationError
 from ..requests import Request
 from .call import call_plan
-from .forms import model_input, read_form_params
+from .forms import header_locations, model_input, read_form_params
 from .plan import CallPlan, ParamPlan
 from .state import RequestState
 
@@ -68,7 +68,9 @@ def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
         raw_headers = request.raw_headers
         for param in plan.header:
             if param.fields is not None:
+                before = len(errors)
                 _store(param, model_input(param.fields, request.headers), kwargs, errors)
+                header_locations(param.fields, errors[before:])
                 continue
             wanted = param.raw_key
             if param.many:
@@ -114,15 +116,12 @@ def _is_json(content_type: str | None, strict: bool) -> bool:
 async def load_body(state: RequestState, *, form: bool = False) -> None:
     """Read and parse the body once, for every body parameter of the request.
 
-    A form is parsed by python-multipart; its files are closed by the request's
-    exit stack, which the server runs after the background tasks. Malformed
+    A form is parsed by python-multipart (``Request.form``). Malformed
     JSON answers 422 ``json_invalid`` at once, as FastAPI does.
     """
     request = state.request
     if form:
-        parsed = await request.form()
-        state.exit_stack().push_async_callback(parsed.close)
-        state.body = parsed
+        state.body = await request.form()  # closed by the app after the background tasks
         return
     raw = await request.body()
     if not raw:

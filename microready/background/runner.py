@@ -51,10 +51,15 @@ __all__ = ["BackgroundRunner", "BackgroundStats"]
 logger = logging.getLogger("microready.background")
 
 
+# How long the teardowns of jobs cut short by the shutdown deadline may take, all
+# together: they close uploads and database sessions, and must not hang the exit.
+CLEANUP_GRACE = 2.0
+
+
 class _Job:
     """One request's tasks, plus the dependency teardown that follows them."""
 
-    __slots__ = ("tasks", "cleanup", "origin", "next_index", "current")
+    __slots__ = ("tasks", "cleanup", "origin", "next_index", "current", "started")
 
     def __init__(
         self,
@@ -67,6 +72,7 @@ class _Job:
         self.origin = origin
         self.next_index = 0  # the first task not yet started
         self.current: list[BackgroundTask[Any]] = []  # what is running right now
+        self.started = False  # _run_job has it: its own finally runs the cleanup
 
 
 class BackgroundRunner(TaskCounters):
@@ -220,12 +226,23 @@ class BackgroundRunner(TaskCounters):
         with anyio.move_on_after(within):
             await self.join()
             return True
-        self._drop_unfinished()
+        never_started = self._drop_unfinished()
         if self._task_group is not None:
             self._task_group.cancel_scope.cancel()
+        # The teardowns of jobs that never started still run (closing their uploads,
+        # for one); a job that was running runs its own as it is cancelled.
+        with anyio.CancelScope(shield=True) as scope:
+            scope.deadline = anyio.current_time() + CLEANUP_GRACE
+            for job in never_started:
+                await self._clean_up(job)
         return False
 
-    def _drop_unfinished(self) -> None:
+    def _drop_unfinished(self) -> list[_Job]:
+        """Drop every task not finished; return the jobs that never started."""
+        never_started = [
+            job for job in [*self._active_jobs, *self._waiting]
+            if not job.started and job.cleanup is not None
+        ]
         for job in list(self._active_jobs) + list(self._waiting):
             with self._lock:  # a worker thread may be claiming the next task
                 running, unstarted = job.current, job.tasks[job.next_index :]
@@ -250,11 +267,13 @@ class BackgroundRunner(TaskCounters):
             self._active_jobs.clear()
         self._waiting.clear()
         self._async_workers.drop_queued()
+        return never_started
 
     # -- running ------------------------------------------------------------------
 
     async def _run_job(self, job: _Job) -> None:
         """Run a job that has async tasks or a cleanup (or waited under the cap)."""
+        job.started = True
         try:
             tasks = job.tasks
             while job.next_index < len(tasks):
@@ -265,16 +284,29 @@ class BackgroundRunner(TaskCounters):
                     await self._run_async_task(job, task)
                 else:
                     await self._run_sync_segment(job)
-            if job.cleanup is not None:
-                try:
-                    await job.cleanup()
-                except Exception:
-                    logger.exception("dependency teardown failed (request %s)", job.origin)
+            await self._clean_up(job)
+        except anyio.get_cancelled_exc_class():
+            # Cancelled at the shutdown deadline: the teardown still runs (closing the
+            # request's dependencies and uploads), shielded but bounded.
+            with anyio.CancelScope(shield=True) as scope:
+                scope.deadline = anyio.current_time() + CLEANUP_GRACE
+                await self._clean_up(job)
+            raise
         finally:
             with self._lock:
                 self._active_jobs.discard(job)
             self._start_waiting()
             self._on_progress()
+
+    @staticmethod
+    async def _clean_up(job: _Job) -> None:
+        cleanup, job.cleanup = job.cleanup, None
+        if cleanup is None:
+            return
+        try:
+            await cleanup()
+        except Exception:
+            logger.exception("dependency teardown failed (request %s)", job.origin)
 
     async def _run_sync_segment(self, job: _Job) -> None:
         """Run the job's next consecutive sync tasks on a worker thread, and wait."""
