@@ -17,10 +17,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from .aggregate import aggregate
+from .targets import FRAMEWORK_ENDPOINTS
 
 __all__ = ["draw"]
 
-ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync")
+ENDPOINTS = FRAMEWORK_ENDPOINTS
 
 
 def draw(results: dict[str, Any], path: Path) -> None:

@@ -33,21 +33,38 @@ class Reply:
         return json.loads(self.body)
 
 
-def _exchange(conn: http.client.HTTPConnection, method: str, path: str) -> Reply:
+def _exchange(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = None,
+) -> Reply:
+    """One request; a ``body`` is sent with its Content-Length (and ``content_type``)."""
+    sent = {"Content-Type": content_type} if content_type else {}
     started = time.perf_counter()
-    conn.request(method, path)
+    conn.request(method, path, body=body, headers=sent)
     response = conn.getresponse()
-    body = response.read()
+    received = response.read()
     elapsed = time.perf_counter() - started
     headers = tuple((name.lower(), value) for name, value in response.getheaders())
-    return Reply(response.status, response.getheader("content-type") or "", body, elapsed, headers)
+    reply_type = response.getheader("content-type") or ""
+    return Reply(response.status, reply_type, received, elapsed, headers)
 
 
-def request(port: int, method: str, path: str, *, timeout: float = 10.0) -> Reply:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    timeout: float = 10.0,
+) -> Reply:
     """One request on a new connection."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        return _exchange(conn, method, path)
+        return _exchange(conn, method, path, body, content_type)
     finally:
         conn.close()
 
@@ -58,8 +75,15 @@ class KeepAlive:
     def __init__(self, port: int, *, timeout: float = 10.0) -> None:
         self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
 
-    def request(self, method: str, path: str) -> Reply:
-        return _exchange(self.conn, method, path)
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Reply:
+        return _exchange(self.conn, method, path, body, content_type)
 
     def __enter__(self) -> KeepAlive:
         return self

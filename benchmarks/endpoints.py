@@ -2,7 +2,9 @@
 
 A check returns the list of problems it found (empty: the endpoint is right).
 Task endpoints are also checked to really run their task: ``GET /count``'s
-``done`` must go up by one shortly after the response.
+``done`` must go up by one shortly after the response. ``upload`` sends a body
+(built once, here): one 1 MiB file in ``multipart/form-data``, whose task must
+have read exactly 1 MiB of it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,28 @@ __all__ = ["ENDPOINTS", "Endpoint", "Counts", "by_key", "counts", "wait_drained"
 
 EMAIL = "user@example.com"
 NOTIFIED = {"message": "Notification sent in the background"}
+UPLOADED = {"message": "Upload accepted"}
+
+UPLOAD_SIZE = 1024 * 1024
+UPLOAD_BOUNDARY = "microready-benchmark-7f3a9c2e"
+UPLOAD_CONTENT_TYPE = f"multipart/form-data; boundary={UPLOAD_BOUNDARY}"
+
+
+def _multipart_file(field: str, filename: str, content_type: str, data: bytes) -> bytes:
+    """A ``multipart/form-data`` body with one file part, as a browser or httpx sends it."""
+    delimiter = f"--{UPLOAD_BOUNDARY}".encode()
+    assert delimiter not in data
+    head = (
+        f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return delimiter + b"\r\n" + head + data + b"\r\n" + delimiter + b"--\r\n"
+
+
+# Deterministic content: the 256 byte values over and over (no run of two dashes in it).
+UPLOAD_BODY = _multipart_file(
+    "file", "data.bin", "application/octet-stream", bytes(range(256)) * (UPLOAD_SIZE // 256)
+)
 
 
 @dataclass(frozen=True)
@@ -115,18 +139,41 @@ def _check_items(port: int) -> list[str]:
     return problems
 
 
-def _task_check(path: str) -> Callable[[int], list[str]]:
+def _task_check(
+    path: str,
+    expected: Any = NOTIFIED,
+    *,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    also: Callable[[Counts, Counts], list[str]] | None = None,
+) -> Callable[[int], list[str]]:
+    """POST ``path`` once; then one task queued and run. ``also`` checks more of
+    ``/count``, given the counts before and after."""
+
     def check(port: int) -> list[str]:
         before = counts(port)
-        problems = _expect_json(client.request(port, "POST", path), NOTIFIED)
+        reply = client.request(port, "POST", path, body=body, content_type=content_type)
+        problems = _expect_json(reply, expected)
         after, seconds = wait_drained(port, within=3.0)
         if after.submitted != before.submitted + 1:
             problems.append(f"submitted went {before.submitted} -> {after.submitted}")
         if seconds is None or after.done != before.done + 1:
             problems.append(f"task did not run: done went {before.done} -> {after.done}")
+        elif also is not None:
+            problems += also(before, after)
         return problems
 
     return check
+
+
+def _read_whole_upload(before: Counts, after: Counts) -> list[str]:
+    last = after.raw.get("upload_bytes")
+    total = int(after.raw.get("upload_bytes_total") or 0) - int(
+        before.raw.get("upload_bytes_total") or 0
+    )
+    if last != UPLOAD_SIZE or total != UPLOAD_SIZE:
+        return [f"the task read {last!r} bytes ({total} more in all), expected {UPLOAD_SIZE}"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -136,6 +183,8 @@ class Endpoint:
     path: str  # what wrk requests
     check: Callable[[int], list[str]]
     tasks: bool = False
+    body: bytes | None = None  # sent with every request, checks, warm-up and load alike
+    content_type: str | None = None
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -149,6 +198,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         f"/notify-sync/{EMAIL}",
         _task_check(f"/notify-sync/{EMAIL}"),
         tasks=True,
+    ),
+    Endpoint(
+        "upload",
+        "POST",
+        "/upload",
+        _task_check(
+            "/upload", UPLOADED, body=UPLOAD_BODY, content_type=UPLOAD_CONTENT_TYPE,
+            also=_read_whole_upload,
+        ),
+        tasks=True,
+        body=UPLOAD_BODY,
+        content_type=UPLOAD_CONTENT_TYPE,
     ),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,19 +47,38 @@ def run_wrk(
     connections: int,
     cpu: int,
     timeout: int = 5,
+    body: bytes | None = None,
+    content_type: str | None = None,
 ) -> WrkResult:
-    """``seconds`` of load on 127.0.0.1:``port`` from ``connections`` kept-alive connections."""
+    """``seconds`` of load on 127.0.0.1:``port`` from ``connections`` kept-alive connections.
+
+    A ``body`` goes to wrk through a temporary file (``WRK_BODY_FILE``, read by
+    ``report.lua``), removed when wrk is done; wrk adds its Content-Length.
+    """
     command = [
         "taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
         f"--timeout={timeout}s", "--latency", "-s", str(SCRIPT), f"http://127.0.0.1:{port}{path}",
     ]
     env = {**os.environ, "WRK_METHOD": method}
+    for name in ("WRK_BODY_FILE", "WRK_CONTENT_TYPE"):
+        env.pop(name, None)
+    body_file: str | None = None
     try:
+        if body is not None:
+            with tempfile.NamedTemporaryFile(prefix="wrk-body-", delete=False) as file:
+                body_file = file.name
+                file.write(body)
+            env["WRK_BODY_FILE"] = body_file
+            if content_type:
+                env["WRK_CONTENT_TYPE"] = content_type
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=seconds + timeout + 30
         )
     except subprocess.TimeoutExpired as exc:
         raise LoadError(f"wrk did not finish: {exc}") from exc
+    finally:
+        if body_file is not None:
+            os.unlink(body_file)
     for line in done.stdout.splitlines():
         if line.startswith(MARKER):
             raw = json.loads(line[len(MARKER) :])

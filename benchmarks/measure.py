@@ -43,12 +43,16 @@ def _warm_up(server: Server, endpoint: Endpoint, settings: Settings) -> None:
         run_wrk(
             server.port, endpoint.method, endpoint.path, seconds=settings.warmup,
             connections=settings.connections, cpu=LOAD_CPU,
+            body=endpoint.body, content_type=endpoint.content_type,
         )
         return
     deadline = time.monotonic() + 10.0
     with client.KeepAlive(server.port) as conn:
         for _ in range(settings.burst):
-            conn.request(endpoint.method, endpoint.path)
+            conn.request(
+                endpoint.method, endpoint.path, body=endpoint.body,
+                content_type=endpoint.content_type,
+            )
             if time.monotonic() > deadline:
                 break
 
@@ -62,6 +66,7 @@ def measure(server: Server, endpoint: Endpoint, settings: Settings, round_: int)
         result: WrkResult = run_wrk(
             server.port, endpoint.method, endpoint.path, seconds=settings.duration,
             connections=settings.connections, cpu=LOAD_CPU,
+            body=endpoint.body, content_type=endpoint.content_type,
         )
         sample.load = result.as_dict()
         if before is not None:

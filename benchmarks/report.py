@@ -6,11 +6,13 @@ from typing import Any
 
 from .aggregate import Cell, aggregate
 from .goals import evaluate
-from .targets import BASELINE
+from .targets import BASELINE, FRAMEWORK_ENDPOINTS
 
 __all__ = ["render"]
 
-ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync")
+ENDPOINTS = FRAMEWORK_ENDPOINTS
+# The task endpoints in the background-task table, with their column prefix.
+TASKED = (("notify", "notify"), ("notify-sync", "sync"), ("upload", "upload"))
 Cells = dict[tuple[str, str], Cell]
 
 
@@ -143,12 +145,13 @@ def _main_tables(results: dict[str, Any], cells: Cells) -> list[str]:
         f"task ran (bounded at {results['settings']['drain']:.0f} s).",
         "",
         *_table(
-            ["target", "notify tasks/resp", "notify backlog", "notify drained",
-             "sync tasks/resp", "sync backlog", "sync drained",
-             "RSS plain/json/items", "RSS notify", "RSS notify-sync"],
-            [[labels[k], *_task_cells(cells, k, "notify"), *_task_cells(cells, k, "notify-sync"),
+            ["target",
+             *(f"{short} {column}" for _, short in TASKED
+               for column in ("tasks/resp", "backlog", "drained")),
+             "RSS plain/json/items", *(f"RSS {e}" for e, _ in TASKED)],
+            [[labels[k], *(c for e, _ in TASKED for c in _task_cells(cells, k, e)),
               _rss_cell(cells, k, ("plaintext", "json", "items")),
-              _rss_cell(cells, k, ("notify",)), _rss_cell(cells, k, ("notify-sync",))]
+              *(_rss_cell(cells, k, (e,)) for e, _ in TASKED)]
              for k in keys if not k.startswith("ceiling")],
         ),
         "",

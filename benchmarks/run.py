@@ -4,7 +4,8 @@
 1. creates ``benchmarks/.venv`` if it is missing;
 2. installs the pinned peers (``requirements.txt``), the optional ones that
    install here (``requirements-optional.txt``) and this checkout of microready
-   (editable), again whenever one of those files changes;
+   (editable, with its ``forms`` extra for the upload endpoint), again whenever
+   one of those files changes;
 3. installs ``wrk`` from Debian's packages if it is missing (needs root);
 4. runs ``python -m benchmarks.suite`` in that venv, passing every option on.
 
@@ -54,7 +55,7 @@ def ensure_venv() -> None:
         requirement = line.split("#", 1)[0].strip()
         if requirement and not _pip(requirement, check=False):
             print(f"note: {requirement} did not install; its targets will be skipped")
-    _pip("-e", os.path.relpath(REPO, HERE))
+    _pip("-e", f"{os.path.relpath(REPO, HERE)}[forms]")  # forms: python-multipart
     STAMP.write_text(fingerprint)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chart, machine, readme, report
+from .endpoints import ENDPOINTS
 from .endpoints import by_key as endpoint
 from .measure import Sample, measure
 from .servers import REPO, ServerFailed, running
@@ -38,17 +39,27 @@ def _rotate(items: Sequence[Any], by: int) -> list[Any]:
     return [*items[by:], *items[:by]]
 
 
-def _groups(target: Target, round_: int) -> list[tuple[str, ...]]:
+def _endpoints(target: Target, only: Sequence[str] | None) -> list[str]:
+    """The target's endpoints, or those of them in ``only`` (``--endpoints``)."""
+    return [e for e in target.endpoints if only is None or e in only]
+
+
+def _groups(
+    target: Target, round_: int, only: Sequence[str] | None = None
+) -> list[tuple[str, ...]]:
     """Endpoints served by one server process. Task endpoints get a fresh server
     each, so neither their backlog nor their memory spills into another cell."""
-    stateless = tuple(_rotate([e for e in target.endpoints if e in STATELESS], round_))
-    tasked = [(e,) for e in target.endpoints if e not in STATELESS]
-    return [stateless, *tasked]
+    endpoints = _endpoints(target, only)
+    stateless = tuple(_rotate([e for e in endpoints if e in STATELESS], round_))
+    tasked = [(e,) for e in endpoints if e not in STATELESS]
+    return [g for g in (stateless, *tasked) if g]
 
 
-def _visit(target: Target, settings: Settings, round_: int) -> list[Sample]:
+def _visit(
+    target: Target, settings: Settings, round_: int, only: Sequence[str] | None = None
+) -> list[Sample]:
     samples: list[Sample] = []
-    for group in _groups(target, round_):
+    for group in _groups(target, round_, only):
         print(f"  {target.key}: {', '.join(group)}", flush=True)
         try:
             with running(target, cpu=SERVER_CPU) as server:
@@ -96,6 +107,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the < 3 minute mode")
     parser.add_argument("--targets", help="comma-separated target keys (default: the mode's)")
+    parser.add_argument("--endpoints", help="comma-separated endpoint keys, e.g. upload "
+                        "(default: all); targets serving none of them are left out")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--duration", type=int, help="seconds of load per endpoint")
     parser.add_argument("--warmup", type=int, help="seconds of wrk warm-up (0: a short burst)")
@@ -116,9 +129,22 @@ def _choose_targets(args: argparse.Namespace, settings: Settings) -> tuple[list[
     return [t for t in chosen if available(t)], skipped
 
 
-def _estimate(targets: list[Target], settings: Settings) -> float:
-    cells = sum(len(t.endpoints) for t in targets)
-    servers = sum(len(_groups(t, 0)) for t in targets)
+def _choose_endpoints(args: argparse.Namespace) -> tuple[str, ...] | None:
+    if not args.endpoints:
+        return None
+    chosen = tuple(k.strip() for k in args.endpoints.split(",") if k.strip())
+    known = [e.key for e in ENDPOINTS]
+    unknown = [k for k in chosen if k not in known]
+    if unknown:
+        raise SystemExit(f"no endpoint {', '.join(unknown)}; the endpoints are: {', '.join(known)}")
+    return chosen
+
+
+def _estimate(
+    targets: list[Target], settings: Settings, only: Sequence[str] | None = None
+) -> float:
+    cells = sum(len(_endpoints(t, only)) for t in targets)
+    servers = sum(len(_groups(t, 0, only)) for t in targets)
     per_cell = settings.duration + (settings.warmup or 0.2) + 0.3
     per_slow = 4 + settings.slow_single_seconds + settings.slow_duration
     slow = len(settings.slow_targets) * 2 * per_slow
@@ -147,15 +173,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     targets, skipped = _choose_targets(args, settings)
+    only = _choose_endpoints(args)
+    targets = [t for t in targets if _endpoints(t, only)]
     started = time.monotonic()
     print(f"{settings.name} run: {len(targets)} targets, {settings.rounds} round(s); "
-          f"about {_estimate(targets, settings) / 60:.1f} min", flush=True)
+          f"about {_estimate(targets, settings, only) / 60:.1f} min", flush=True)
     results: dict[str, Any] = {
         "date": date.today().isoformat(),
         "mode": settings.name,
         "settings": {**vars(settings)},
         "machine": machine.describe(),
         "targets": [{"key": t.key, "label": t.label, "ceiling": t.ceiling} for t in targets],
+        "endpoints": list(only) if only else None,  # None: every endpoint
         "skipped": skipped,
         "samples": [],
         "slow": [],
@@ -164,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for round_ in range(settings.rounds):
         print(f"round {round_ + 1}/{settings.rounds}", flush=True)
         for target in _rotate(targets, round_):
-            results["samples"] += [s.as_dict() for s in _visit(target, settings, round_)]
+            results["samples"] += [s.as_dict() for s in _visit(target, settings, round_, only)]
     if not args.no_slow:
         print("slow-task scenario", flush=True)
         slow_targets = [t for t in targets if t.key in settings.slow_targets]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 __all__ = ["BASELINE", "TARGETS", "Target", "available", "by_key"]
 
-FRAMEWORK_ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync")
+FRAMEWORK_ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync", "upload")
 CEILING_ENDPOINTS = ("plaintext",)
 
 FASTAPI = "benchmarks.apps.fastapi_app:app"

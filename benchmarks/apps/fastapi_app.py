@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import BackgroundTasks, FastAPI
+from fastapi import BackgroundTasks, FastAPI, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from . import _tasks
@@ -56,6 +56,13 @@ async def notify_sync_slow(email: str, background_tasks: BackgroundTasks) -> dic
     background_tasks.add_task(_tasks.slow_sync, email)
     _tasks.note_submitted()
     return _tasks.NOTIFIED
+
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks) -> dict[str, str]:
+    background_tasks.add_task(_tasks.read_upload, file)
+    _tasks.note_submitted()
+    return _tasks.UPLOADED
 
 
 @app.get("/count")

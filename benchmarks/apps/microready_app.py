@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from microready import BackgroundTasks, MicroReady, PlainTextResponse
+from microready import BackgroundTasks, MicroReady, PlainTextResponse, UploadFile
 
 from . import _tasks
 
@@ -55,6 +55,13 @@ async def notify_sync_slow(email: str, background_tasks: BackgroundTasks) -> dic
     background_tasks.add_task(_tasks.slow_sync, email)
     _tasks.note_submitted()
     return _tasks.NOTIFIED
+
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks) -> dict[str, str]:
+    background_tasks.add_task(_tasks.read_upload, file)
+    _tasks.note_submitted()
+    return _tasks.UPLOADED
 
 
 @app.get("/count")

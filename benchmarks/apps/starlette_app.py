@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -44,6 +45,23 @@ def _notifier(task: Callable[[str], Any]) -> Callable[[Request], Any]:
     return endpoint
 
 
+async def upload(request: Request) -> Response:
+    # Starlette never closes what ``await request.form()`` parsed (only ``async with
+    # request.form()`` or ``request.close()`` would), so the file is still open when
+    # the response's background tasks run after it is sent. Closing the form is the
+    # last task, as FastAPI closes its uploads once the background tasks are done.
+    form = await request.form()
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        await form.close()
+        return JSONResponse({"detail": "a file field named 'file' is required"}, status_code=422)
+    tasks = BackgroundTasks()
+    tasks.add_task(_tasks.read_upload, file)
+    tasks.add_task(form.close)
+    _tasks.note_submitted()
+    return JSONResponse(_tasks.UPLOADED, background=tasks)
+
+
 async def count(request: Request) -> Response:
     return JSONResponse(_tasks.counts())
 
@@ -57,6 +75,7 @@ app = Starlette(
         Route("/notify-sync/{email}", _notifier(_tasks.count_sync), methods=["POST"]),
         Route("/notify-slow/{email}", _notifier(_tasks.slow_async), methods=["POST"]),
         Route("/notify-sync-slow/{email}", _notifier(_tasks.slow_sync), methods=["POST"]),
+        Route("/upload", upload, methods=["POST"]),
         Route("/count", count),
     ]
 )

@@ -1,6 +1,19 @@
 -- Sets the method from WRK_METHOD and prints one machine-readable summary line.
 -- Latencies are in microseconds; "status" counts non-2xx/3xx responses.
+-- With WRK_BODY_FILE set, every request sends that file's bytes as its body
+-- (wrk adds the Content-Length) with the Content-Type from WRK_CONTENT_TYPE.
 wrk.method = os.getenv("WRK_METHOD") or "GET"
+
+local body_file = os.getenv("WRK_BODY_FILE")
+if body_file and body_file ~= "" then
+   local file = assert(io.open(body_file, "rb"))
+   wrk.body = file:read("*a")
+   file:close()
+   local content_type = os.getenv("WRK_CONTENT_TYPE")
+   if content_type and content_type ~= "" then
+      wrk.headers["Content-Type"] = content_type
+   end
+end
 
 done = function(summary, latency, requests)
    local e = summary.errors
