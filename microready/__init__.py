@@ -13,6 +13,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from .requests import Request
 from .responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -32,6 +33,7 @@ __all__ = [
     "Cookie",
     "Depends",
     "File",
+    "FileResponse",
     "Form",
     "HTMLResponse",
     "HTTPException",

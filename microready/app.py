@@ -45,8 +45,8 @@ from .datastructures import State
 from .exception_handlers import http_exception_handler, request_validation_exception_handler
 from .exceptions import HTTPException, RequestValidationError
 from .requests import ClientDisconnect, Request
-from .responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from .routing import Route, Router, RouteTable, allowed_methods
+from .responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from .routing import Mount, Route, Router, RouteTable, allowed_methods
 
 __all__ = ["ExceptionHandler", "Lifespan", "MicroReady"]
 
@@ -88,7 +88,7 @@ class MicroReady(Router):
     """The application: ``app = MicroReady()``; ``@app.get("/")``; ``microready.run(app)``.
 
     ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
-    default_response_class=JSONResponse, redirect_slashes=True)``
+    default_response_class=JSONResponse, redirect_slashes=True, strict_content_type=True)``
     """
 
     _label = "app"
@@ -101,11 +101,13 @@ class MicroReady(Router):
         exception_handlers: Mapping[type[BaseException] | int, ExceptionHandler] | None = None,
         default_response_class: type[Response] | None = None,
         redirect_slashes: bool = True,
+        strict_content_type: bool = True,
         title: str = "MicroReady",
         description: str = "",
         version: str = "0.1.0",
     ) -> None:
-        super().__init__(dependencies=dependencies, default_response_class=default_response_class)
+        super().__init__(dependencies=dependencies, default_response_class=default_response_class,
+                         strict_content_type=strict_content_type)
         self.title = title
         self.description = description
         self.version = version
@@ -237,11 +239,28 @@ class MicroReady(Router):
             return await self._no_route(request, other_methods)
         if params:
             request.path_params = params
+        if isinstance(route, Mount):  # e.g. StaticFiles: it answers, the handlers catch
+            try:
+                response = await route.app.serve(request, params["path"])
+                if isinstance(response, FileResponse):
+                    response = await response.for_request(request)
+            except Exception as exc:
+                return await self._failed(request, exc, None)
+            background = response.background
+            return Reply(response, _task_list(background) if background is not None else [])
         plan = route.plan
-        state = RequestState(request, route.status_code) if plan.needs_state else None
+        state = RequestState(
+            request, route.status_code,
+            self.strict_content_type is not False if route.strict_content_type is None
+            else route.strict_content_type,
+        ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)
             reply = self._respond(route, result, state)
+            if isinstance(reply.response, FileResponse):
+                # Its size, time and the requested range are read now, in a worker
+                # thread, so a missing file is a 500 the handlers see, not a broken body.
+                reply.response = await reply.response.for_request(request)
         except Exception as exc:
             reply = await self._failed(request, exc, state)
         except BaseException as exc:  # cancelled: still close the yield dependencies
@@ -261,8 +280,9 @@ class MicroReady(Router):
 
         A result that is not a ``Response`` goes into the route's response class
         (JSON unless it says otherwise) with the status and headers an injected
-        ``Response`` parameter set. The tasks: the injected ``BackgroundTasks``
-        first, then the response's own ``background``.
+        ``Response`` parameter set; a generator endpoint's generator goes into
+        the streamed response its route chose (``_streaming``). The tasks: the
+        injected ``BackgroundTasks`` first, then the response's own ``background``.
         """
         if isinstance(result, Response):
             response = result
@@ -271,7 +291,10 @@ class MicroReady(Router):
             sub = state.response if state is not None else None
             if sub is not None:
                 status = sub.status_code
-            if status is not None and status in NO_CONTENT_STATUSES:
+            stream = route.stream
+            if stream is not None:
+                response = stream(result, status)
+            elif status is not None and status in NO_CONTENT_STATUSES:
                 response = Response(status_code=status)
             elif route.response_class is JSONResponse:
                 response = JSONResponse(result, status if status is not None else 200)
@@ -287,9 +310,16 @@ class MicroReady(Router):
                 return Reply(response)
             return Reply(response, _task_list(background))
         injected = state.tasks
-        tasks = list(injected.tasks) if injected is not None else []
+        if injected is None:
+            tasks = []
+        elif route.stream is not None:
+            # The live list: a streaming generator may add tasks until its last
+            # item, and the server reads the list only after the last chunk.
+            tasks = injected.tasks
+        else:
+            tasks = list(injected.tasks)
         if background is not None and background is not injected:
-            tasks.extend(_task_list(background))
+            tasks = [*tasks, *_task_list(background)]  # never extend the live list
         stack = state.stack
         return Reply(response, tasks, stack.aclose if stack is not None else None)
 

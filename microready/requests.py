@@ -170,5 +170,23 @@ class Request:
         if self._form is not None:
             await self._form.close()
 
+    def url_for(self, name: str, /, **path_params: Any) -> str:
+        """The absolute URL of the route or mount called ``name``, as Starlette builds it.
+
+        ``request.url_for("read_item", id="foo")`` -> ``"http://testserver/items/foo"``;
+        ``request.url_for("static", path="/styles.css")`` for a mount. The host is
+        the request's ``Host``; the scheme is ``http``, the only one the server
+        speaks (behind a TLS proxy, prefer the path: ``app.url_path_for(...)``).
+        """
+        url_path_for = getattr(self.app, "url_path_for", None)
+        if url_path_for is None:
+            raise RuntimeError(
+                "request.url_for needs the app the request came to; it is set when the "
+                "app handles the request (request.app)"
+            )
+        path: str = url_path_for(name, **path_params)
+        host = self.headers.get("host") or "localhost"
+        return f"http://{host}{path}"
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.raw_target.decode('latin-1')}>"

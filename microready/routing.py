@@ -1,4 +1,4 @@
-"""Routes, routers and the table that finds a request's route.
+"""Routes, routers, mounts, and the table that finds a request's route.
 
 A path template is parsed once into a regular expression (``/items/{item_id}``,
 ``/files/{file_path:path}``, ``/users/{user_id:int}``; see ``_path_template``).
@@ -16,18 +16,26 @@ gives for the same routes:
 * ``HEAD`` is served by ``GET`` routes (RFC 9110 section 9.3.2: the same
   headers as GET, without content; the connection drops the body);
 * no match at all answers 404, or a 307 redirect when the same path with or
-  without a trailing slash exists (FastAPI's ``redirect_slashes``).
+  without a trailing slash exists (FastAPI's ``redirect_slashes``);
+* a mount (``app.mount("/static", StaticFiles(...))``, see ``_mount``) is an
+  entry in the same order that matches its prefix's paths with every method.
+
+A path operation that is a generator streams its items (``_streaming``).
+The table itself, and the way back from a route's name to its path
+(``url_path_for``), are in ``_route_table``.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ._inject import EndpointPlan, plan_endpoint
+from ._mount import Mount
 from ._path_template import PathTemplate
+from ._route_table import NoMatchFound, RouteTable, allowed_methods, fill_path, url_path_for
+from ._streaming import StreamMaker, stream_maker
 from .params import Dependency
 from .responses import JSONResponse, Response
 
@@ -36,7 +44,17 @@ if sys.version_info >= (3, 11):
 elif TYPE_CHECKING:  # pragma: no cover - 3.10: only type checkers need it; they bundle it
     from typing_extensions import Unpack
 
-__all__ = ["PathTemplate", "Route", "RouteKeywords", "RouteOptions", "RouteTable", "Router"]
+__all__ = [
+    "Mount",
+    "NoMatchFound",
+    "PathTemplate",
+    "Route",
+    "RouteKeywords",
+    "RouteOptions",
+    "RouteTable",
+    "Router",
+    "allowed_methods",
+]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -73,6 +91,7 @@ class RouteKeywords(RouteOptions, total=False):
     response_class: type[Response] | None
     dependencies: Sequence[Any] | None
     name: str | None
+    strict_content_type: bool | None
 
 
 _ROUTE_KEYWORDS: frozenset[str] = RouteKeywords.__optional_keys__ | RouteKeywords.__required_keys__
@@ -130,16 +149,11 @@ class Route:
         dependencies: Sequence[Dependency] = (),
         name: str | None = None,
         metadata: RouteOptions | None = None,
+        strict_content_type: bool | None = None,
     ) -> None:
         if not callable(endpoint):
             raise TypeError(
                 f"route {path!r}: the endpoint must be a function, got {type(endpoint).__name__}"
-            )
-        if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
-            fname = getattr(endpoint, "__name__", "endpoint")
-            raise TypeError(
-                f"route {path!r}: {fname} is a generator function; to stream a response, "
-                f"return StreamingResponse({fname}_chunks()) from a plain def or async def"
             )
         if isinstance(methods, str):
             raise TypeError(
@@ -172,14 +186,22 @@ class Route:
         self.response_class_explicit = response_class is not None
         self.dependencies = tuple(dependencies)
         self.metadata: RouteOptions = metadata or {}
+        # None: not set on the route or its routers; the app's value applies.
+        self.strict_content_type = strict_content_type
         where = f"{'/'.join(m for m in self.methods if m != 'HEAD') or 'HEAD'} {path}"
         self.plan: EndpointPlan = plan_endpoint(
             endpoint, frozenset(self.template.names), self.dependencies, where
         )
+        # A generator endpoint: what turns its generator into the response.
+        self.stream: StreamMaker | None = (
+            stream_maker(self.response_class, where,
+                         getattr(endpoint, "__name__", self.plan.root.name))
+            if self.plan.streams else None
+        )
 
     def copy_with(self, *, prefix: str, dependencies: Sequence[Dependency],
                   default_response_class: type[Response] | None,
-                  metadata: RouteOptions) -> Route:
+                  metadata: RouteOptions, strict_content_type: bool | None = None) -> Route:
         """This route as mounted under ``prefix`` with extra leading dependencies."""
         response_class = self.response_class if self.response_class_explicit else (
             default_response_class
@@ -196,7 +218,17 @@ class Route:
             dependencies=(*dependencies, *self.dependencies),
             name=self.name,
             metadata=merged,
+            strict_content_type=(
+                self.strict_content_type if self.strict_content_type is not None
+                else strict_content_type
+            ),
         )
+
+    def url_path(self, name: str, params: dict[str, Any]) -> str | None:
+        """This route's path with ``params`` in it, if it is called ``name`` and takes them."""
+        if name != self.name or set(params) != set(self.template.names):
+            return None
+        return fill_path(self.path, params)
 
     def __repr__(self) -> str:
         return f"<Route {', '.join(self.methods)} {self.path} -> {self.name}>"
@@ -230,13 +262,16 @@ class Router:
 
     def __init__(self, *, prefix: str = "", dependencies: Sequence[Any] | None = None,
                  default_response_class: type[Response] | None = None,
-                 tags: list[Any] | None = None, responses: dict[Any, Any] | None = None) -> None:
+                 tags: list[Any] | None = None, responses: dict[Any, Any] | None = None,
+                 strict_content_type: bool | None = None) -> None:
         self.prefix = _check_prefix(prefix, "Router()")
+        # FastAPI's: False lets a JSON body without a Content-Type be read as JSON.
+        self.strict_content_type = strict_content_type
         self.dependencies = _check_dependencies(dependencies, "Router()")
         self.default_response_class = default_response_class
         self.tags = list(tags or [])
         self.responses = dict(responses or {})
-        self.routes: list[Route] = []
+        self.routes: list[Route | Mount] = []
         self.revision = 0  # bumped on every change, so an app knows to rebuild its table
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], *,
@@ -257,6 +292,7 @@ class Router:
         response_class = options.pop("response_class", None)
         dependencies = options.pop("dependencies", None)
         name = options.pop("name", None)
+        strict_content_type = options.pop("strict_content_type", None)
         metadata: RouteOptions = options  # what is left: the documentation-only options
         if self.tags or options.get("tags"):
             metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
@@ -269,6 +305,10 @@ class Router:
             dependencies=(*self.dependencies, *_check_dependencies(dependencies, where)),
             name=name,
             metadata=metadata,
+            strict_content_type=(
+                strict_content_type if strict_content_type is not None
+                else self.strict_content_type
+            ),
         )
         route.response_class_explicit = response_class is not None
         self.routes.append(route)
@@ -341,72 +381,42 @@ class Router:
             metadata["tags"] = list(tags)
         default_class = default_response_class or self.default_response_class
         for route in router.routes:
-            if not (self.prefix + prefix + route.path):
+            if not (self.prefix + prefix + route.path) and not isinstance(route, Mount):
                 raise ValueError(f"{where}: a route mounted with no prefix needs a path, not ''")
             self.routes.append(route.copy_with(
                 prefix=self.prefix + prefix, dependencies=extra,
                 default_response_class=default_class, metadata=metadata,
+                strict_content_type=self.strict_content_type,
             ))
         self.revision += 1
 
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Hand ``path`` and every path under it to ``app``, e.g. ``StaticFiles``.
 
-# -- the lookup table ----------------------------------------------------------------
-
-_NO_PARAMS: dict[str, Any] = {}
-
-
-class RouteTable:
-    """Finds the route for (method, path); see the module docstring for the rules."""
-
-    __slots__ = ("static", "dynamic")
-
-    def __init__(self, routes: Sequence[Route]) -> None:
-        dynamic = [r for r in routes if not r.template.is_static]
-        static: dict[str, list[tuple[Route, dict[str, Any]]]] = {}
-        for route in routes:
-            if route.template.is_static and route.path not in static:
-                # Every route that matches this exact path, in registration order.
-                candidates: list[tuple[Route, dict[str, Any]]] = []
-                for other in routes:
-                    if other.template.is_static:
-                        if other.path == route.path:
-                            candidates.append((other, _NO_PARAMS))
-                        continue
-                    params = other.template.match(route.path)
-                    if params is not None:
-                        candidates.append((other, params))
-                static[route.path] = candidates
-        self.static = {path: tuple(c) for path, c in static.items()}
-        self.dynamic = tuple(dynamic)
-
-    def find(
-        self, method: str, path: str
-    ) -> tuple[Route | None, dict[str, Any], tuple[Route, ...]]:
-        """``(route, params, ())`` on a match; ``(None, {}, routes)`` otherwise.
-
-        ``routes`` are the routes whose path matched with another method (405),
-        empty when nothing matched the path (404).
+        ``app.mount("/static", StaticFiles(directory="static"), name="static")``;
+        ``name`` lets ``url_for("static", path="/site.css")`` build its URLs.
+        Routes registered before the mount still win for their own paths.
         """
-        candidates = self.static.get(path)
-        if candidates is not None:
-            for route, params in candidates:
-                if method in route.method_set:
-                    return route, (dict(params) if params else _NO_PARAMS), ()
-            return None, _NO_PARAMS, tuple(route for route, _ in candidates)
-        partial: list[Route] = []
-        for route in self.dynamic:
-            found = route.template.match(path)
-            if found is not None:
-                if method in route.method_set:
-                    return route, found, ()
-                partial.append(route)
-        return None, _NO_PARAMS, tuple(partial)
+        if isinstance(path, Router) or not isinstance(path, str):
+            raise TypeError(
+                "mount() takes the path first, then what to mount:\n"
+                "    right: app.mount(\"/static\", StaticFiles(directory=\"static\"), "
+                "name=\"static\")"
+            )
+        if isinstance(app, Router):
+            raise TypeError(
+                f"mount({path!r}) cannot mount {type(app).__name__}: mounting an app is not "
+                f"supported yet (issue 14). To serve a Router's routes under a prefix, "
+                f"include it:\n"
+                f"    right: app.include_router(router, prefix={path.rstrip('/')!r})"
+            )
+        self.routes.append(Mount(self.prefix + path, app, name))
+        self.revision += 1
 
-    def matches_any(self, path: str) -> bool:
-        """Whether any route's path matches (for the trailing-slash redirect)."""
-        return path in self.static or any(r.template.match(path) is not None for r in self.dynamic)
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route (or mount) called ``name``, with ``path_params`` in it.
 
-
-def allowed_methods(routes: Sequence[Route]) -> str:
-    """The ``Allow`` header for a 405: every method the path supports, in order."""
-    return ", ".join(dict.fromkeys(m for route in routes for m in route.methods))
+        ``app.url_path_for("read_item", item_id=3)`` -> ``"/items/3"``. Raises
+        ``NoMatchFound`` when no route has that name and exactly those parameters.
+        """
+        return url_path_for(self.routes, name, path_params)

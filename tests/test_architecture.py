@@ -136,8 +136,10 @@ def is_stdlib(module: str) -> bool:
 
 
 APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
-    "app", "routing", "_path_template", "params", "requests", "responses", "datastructures",
-    "status", "exceptions", "exception_handlers", "encoders", "_inject", "_convert",
+    "app", "routing", "_route_table", "_mount", "_path_template", "params", "requests",
+    "responses", "_ranges", "_streaming", "sse", "staticfiles", "templating", "formparsers",
+    "datastructures", "status", "exceptions", "exception_handlers", "encoders", "_inject",
+    "_convert",
 ))
 PROTOCOL = f"{PACKAGE}.server.protocol"
 SERVER = f"{PACKAGE}.server"

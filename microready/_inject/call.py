@@ -10,6 +10,10 @@ decided at registration (``plan.call_kind``):
 * an async generator (a ``yield`` dependency): entered with ``async with`` on
   the request's exit stack, which closes it after the response;
 * a generator: the same, but entered and exited in a worker thread.
+
+An endpoint that is a generator function is not entered: ``call_endpoint``
+calls it and its result is the generator itself, which the response iterates
+while it is sent (``microready._streaming``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import anyio.to_thread
 from .plan import CallPlan, Kind
 from .state import RequestState
 
-__all__ = ["call_plan", "caller_without_args"]
+__all__ = ["call_endpoint", "call_plan", "caller_without_args"]
 
 _NO_KWARGS: dict[str, Any] = {}  # never written to
 
@@ -48,20 +52,39 @@ def caller_without_args(plan: CallPlan) -> Callable[[], Awaitable[Any]]:
 
     An ``async def`` is its own: calling it returns the awaitable, so a request
     to an async endpoint that takes nothing pays for no call of ours but
-    ``run_endpoint``. Every other kind goes through ``call_plan``.
+    ``run_endpoint``. Every other kind goes through ``call_endpoint``.
     """
     if plan.kind is Kind.ASYNC:
         return plan.call
-    return functools.partial(call_plan, plan, _NO_KWARGS, None)
+    return functools.partial(call_endpoint, plan, _NO_KWARGS, None)
+
+
+_GENERATORS = (Kind.ASYNC_GEN, Kind.SYNC_GEN)
+
+
+def call_endpoint(plan: CallPlan, kwargs: dict[str, Any],
+                  state: RequestState | None) -> Awaitable[Any]:
+    """``call_plan`` for an endpoint: a generator function is called, not entered.
+
+    Calling one runs none of its code, so it happens here in the event loop
+    (a sync generator's body runs later, in worker threads, as it is iterated).
+    """
+    if plan.kind in _GENERATORS:
+        return _value(plan.call(**kwargs))
+    return call_plan(plan, kwargs, state)
+
+
+async def _value(value: Any) -> Any:
+    return value
 
 
 async def _enter(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None) -> Any:
     """Enter a generator dependency on the request's exit stack; its value is what it yields."""
     context = plan.context
-    if state is None or context is None:  # pragma: no cover - plan_endpoint refuses these
+    if state is None or context is None:  # pragma: no cover - endpoints use call_endpoint
         raise RuntimeError(
-            f"{plan.name} is a generator: only a dependency, solved with a RequestState, "
-            "may be one"
+            f"{plan.name} is a generator: a dependency is entered with a RequestState, "
+            "an endpoint is called with call_endpoint"
         )
     stack = state.exit_stack()
     if plan.kind is Kind.ASYNC_GEN:

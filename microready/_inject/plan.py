@@ -188,14 +188,19 @@ class EndpointPlan:
     dependency cache, the exit stack, the injected tasks and Response): only
     the ``FULL`` mode does, so the other two allocate nothing for it.
     ``call_without_args`` returns the endpoint's awaitable in the ``NO_PARAMS``
-    mode (``call.caller_without_args`` chose it).
+    mode (``call.caller_without_args`` chose it). ``streams`` says the endpoint
+    is a (sync or async) generator function: calling it gives the generator,
+    whose items the response streams.
     """
 
-    __slots__ = ("root", "mode", "reads_body", "reads_form", "needs_state", "call_without_args")
+    __slots__ = (
+        "root", "mode", "reads_body", "reads_form", "needs_state", "call_without_args", "streams",
+    )
 
     def __init__(self, root: CallPlan, call_without_args: Callable[[], Awaitable[Any]]) -> None:
         self.root = root
         self.call_without_args = call_without_args
+        self.streams = root.kind in (Kind.ASYNC_GEN, Kind.SYNC_GEN)
         plans = root.walk()
         body = [param for plan in plans for param in plan.body]
         # FastAPI: when any body parameter is a Form() or File(), the body is a form

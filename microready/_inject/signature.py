@@ -61,7 +61,7 @@ from ..params import (
 from ..requests import Request
 from ..responses import Response
 from .call import caller_without_args
-from .plan import CallPlan, DependencyPlan, EndpointPlan, Kind, ModelField, ParamPlan, call_kind
+from .plan import CallPlan, DependencyPlan, EndpointPlan, ModelField, ParamPlan, call_kind
 
 __all__ = ["plan_endpoint"]
 
@@ -383,11 +383,9 @@ def plan_endpoint(endpoint: Callable[..., Any], path_names: frozenset[str],
 
     ``dependencies`` (from the app, routers and the decorator) run first, in
     order, and their values are discarded.
+    A generator endpoint is planned like any other (its parameters and
+    dependencies are solved per request); ``EndpointPlan.streams`` marks it.
     """
     planner = _Planner(path_names, where)
     root = planner.plan(endpoint, extra=dependencies, endpoint=True)
-    if root.kind in (Kind.ASYNC_GEN, Kind.SYNC_GEN):
-        raise TypeError(
-            f"{where}: {root.name} is a generator; to stream, return a StreamingResponse"
-        )
     return EndpointPlan(root, caller_without_args(root))

@@ -321,3 +321,42 @@ async def test_dataclass_field_types_follow_pydantic_lax_mode() -> None:
         ("bool_parsing", "Input should be a valid boolean, unable to interpret input"),
         ("string_type", "Input should be a valid string"),
     ]
+
+
+@pytest.mark.parametrize("where", ["app", "router", "route"])
+def test_strict_content_type_can_be_turned_off(anyio_backend: str, where: str) -> None:
+    from microready import Router
+
+    from .helpers import client_for
+
+    async def create(item: Item) -> str:
+        return item.name
+
+    app = MicroReady(strict_content_type=where != "app")
+    if where == "route":
+        app.post("/items/", strict_content_type=False)(create)
+    else:
+        router = Router(strict_content_type=False if where == "router" else None)
+        router.post("/items/")(create)
+        app.include_router(router)
+    app.post("/strict/")(create)  # the app's own default still holds here
+    client = client_for(app, anyio_backend)
+    body = b'{"name": "n", "price": 1}'
+    assert client.post("/items/", content=body).json() == "n"
+    strict = client.post("/strict/", content=body)
+    assert strict.status_code == (200 if where == "app" else 422)
+    # A Content-Type that is not JSON is never read as JSON, strict or not.
+    assert client.post("/items/", content=body,
+                       headers={"content-type": "text/plain"}).status_code == 422
+
+
+def test_a_route_can_be_strict_in_a_lenient_app(anyio_backend: str) -> None:
+    from .helpers import client_for
+
+    async def create(item: Item) -> str:
+        return item.name
+
+    app = MicroReady(strict_content_type=False)
+    app.post("/items/", strict_content_type=True)(create)
+    response = client_for(app, anyio_backend).post("/items/", content=b'{"name": "n", "price": 1}')
+    assert response.status_code == 422

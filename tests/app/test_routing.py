@@ -5,7 +5,7 @@ from typing import Annotated
 
 import pytest
 
-from microready import Depends, MicroReady, Router
+from microready import Depends, HTMLResponse, MicroReady, Router
 from microready.routing import PathTemplate, RouteTable
 
 from .helpers import body_json, call, client_for
@@ -67,12 +67,14 @@ def test_methods_must_be_a_list() -> None:
         MicroReady().api_route("/", methods="GET")(lambda: None)
 
 
-def test_generator_endpoint_is_refused() -> None:
+def test_generator_endpoint_with_a_non_streaming_class_is_refused() -> None:
+    # A generator path operation streams (tests/app/test_streaming.py); a response
+    # class that cannot stream is refused at registration, naming the ones that can.
     def chunks():  # type: ignore[no-untyped-def]
         yield b"x"
 
     with pytest.raises(TypeError, match="StreamingResponse"):
-        MicroReady().get("/")(chunks)
+        MicroReady().get("/", response_class=HTMLResponse)(chunks)
 
 
 # -- matching -----------------------------------------------------------------------
