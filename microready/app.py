@@ -220,6 +220,10 @@ class MicroReady(Router):
 
     def _route_table(self) -> RouteTable:
         if self._table_version != self.revision:
+            for route in self.routes:
+                if isinstance(route, Route) and route.strict_content_type is None:
+                    # Set on neither the route nor its routers: the app's value holds.
+                    route.strict_content_type = self.strict_content_type is not False
             self._table = RouteTable(self.routes)
             self._table_version = self.revision
         return self._table
@@ -250,9 +254,7 @@ class MicroReady(Router):
             return Reply(response, _task_list(background) if background is not None else [])
         plan = route.plan
         state = RequestState(
-            request, route.status_code,
-            self.strict_content_type is not False if route.strict_content_type is None
-            else route.strict_content_type,
+            request, route.status_code, route.strict_content_type is not False
         ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)

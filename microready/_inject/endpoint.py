@@ -22,7 +22,6 @@ from typing import Any
 from .._convert import ErrorDict
 from ..exceptions import RequestValidationError
 from ..requests import Request
-from .call import call_endpoint
 from .plan import EndpointPlan, Mode
 from .solve import load_body, read_params, solve
 from .state import RequestState
@@ -49,7 +48,7 @@ def run_endpoint(plan: EndpointPlan, request: Request,
         raise RequestValidationError(errors)
     for name in root.request_names:
         kwargs[name] = request
-    return call_endpoint(root, kwargs, None)
+    return plan.call_with_kwargs(root, kwargs, None)
 
 
 async def _solve_and_call(plan: EndpointPlan, state: RequestState) -> Any:
@@ -58,4 +57,4 @@ async def _solve_and_call(plan: EndpointPlan, state: RequestState) -> Any:
     kwargs = await solve(plan.root, state)
     if kwargs is None:
         raise RequestValidationError(state.errors, body=state.body)
-    return await call_endpoint(plan.root, kwargs, state)
+    return await plan.call_with_kwargs(plan.root, kwargs, state)

@@ -142,7 +142,7 @@ class CallPlan:
     """What to pass to one callable (an endpoint or a dependency)."""
 
     __slots__ = (
-        "call", "name", "kind", "context", "path", "query", "header", "cookie", "body",
+        "call", "name", "kind", "context", "path", "query", "header", "cookie", "models", "body",
         "request_names", "tasks_names", "response_names", "dependencies",
     )
 
@@ -160,6 +160,8 @@ class CallPlan:
         self.query: tuple[ParamPlan, ...] = ()
         self.header: tuple[ParamPlan, ...] = ()
         self.cookie: tuple[ParamPlan, ...] = ()
+        # Query/Header/Cookie parameter models, apart so the loops above stay lean.
+        self.models: tuple[ParamPlan, ...] = ()
         self.body: tuple[ParamPlan, ...] = ()
         self.request_names: tuple[str, ...] = ()
         self.tasks_names: tuple[str, ...] = ()
@@ -188,19 +190,24 @@ class EndpointPlan:
     dependency cache, the exit stack, the injected tasks and Response): only
     the ``FULL`` mode does, so the other two allocate nothing for it.
     ``call_without_args`` returns the endpoint's awaitable in the ``NO_PARAMS``
-    mode (``call.caller_without_args`` chose it). ``streams`` says the endpoint
-    is a (sync or async) generator function: calling it gives the generator,
-    whose items the response streams.
+    mode (``call.caller_without_args`` chose it), ``call_with_kwargs`` in the
+    others (``call.call_plan``, or ``call.call_endpoint`` when ``streams``:
+    the endpoint is a (sync or async) generator function, and calling it gives
+    the generator, whose items the response streams).
     """
 
     __slots__ = (
-        "root", "mode", "reads_body", "reads_form", "needs_state", "call_without_args", "streams",
+        "root", "mode", "reads_body", "reads_form", "needs_state", "call_without_args",
+        "call_with_kwargs", "streams",
     )
 
-    def __init__(self, root: CallPlan, call_without_args: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(self, root: CallPlan, call_without_args: Callable[[], Awaitable[Any]],
+                 call_with_kwargs: Callable[[CallPlan, dict[str, Any], Any], Awaitable[Any]],
+                 *, streams: bool) -> None:
         self.root = root
         self.call_without_args = call_without_args
-        self.streams = root.kind in (Kind.ASYNC_GEN, Kind.SYNC_GEN)
+        self.call_with_kwargs = call_with_kwargs
+        self.streams = streams
         plans = root.walk()
         body = [param for plan in plans for param in plan.body]
         # FastAPI: when any body parameter is a Form() or File(), the body is a form
@@ -225,7 +232,8 @@ class EndpointPlan:
             plan.tasks_names or plan.response_names for plan in plans
         ):
             self.mode = Mode.FULL
-        elif root.path or root.query or root.header or root.cookie or root.request_names:
+        elif (root.path or root.query or root.header or root.cookie or root.models
+              or root.request_names):
             self.mode = Mode.SIMPLE
         else:
             self.mode = Mode.NO_PARAMS

@@ -60,8 +60,16 @@ from ..params import (
 )
 from ..requests import Request
 from ..responses import Response
-from .call import caller_without_args
-from .plan import CallPlan, DependencyPlan, EndpointPlan, ModelField, ParamPlan, call_kind
+from .call import call_endpoint, call_plan, caller_without_args
+from .plan import (
+    CallPlan,
+    DependencyPlan,
+    EndpointPlan,
+    Kind,
+    ModelField,
+    ParamPlan,
+    call_kind,
+)
 
 __all__ = ["plan_endpoint"]
 
@@ -189,7 +197,7 @@ class _Planner:
                 f"{self.where}: cannot read the signature of {plan.name}: {exc}"
             ) from None
         found: dict[str, list[Any]] = {
-            "path": [], "query": [], "header": [], "cookie": [], "body": [],
+            "path": [], "query": [], "header": [], "cookie": [], "models": [], "body": [],
             "request": [], "tasks": [], "response": [], "deps": [],
         }
         for dependency in extra:
@@ -211,6 +219,7 @@ class _Planner:
         plan.query = tuple(found["query"])
         plan.header = tuple(found["header"])
         plan.cookie = tuple(found["cookie"])
+        plan.models = tuple(found["models"])
         plan.body = tuple(found["body"])
         plan.request_names = tuple(found["request"])
         plan.tasks_names = tuple(found["tasks"])
@@ -317,9 +326,12 @@ class _Planner:
         default_factory = marker.default_factory if isinstance(marker, Param) else None
         required = location == "path" or (default is REQUIRED and default_factory is None)
         embed = bool(marker.embed) if isinstance(marker, BodyParam) else False
+        where_found = location
         if from_form:
-            location = "body"  # FastAPI's errors say ("body", field) for forms too
-        found[location].append(ParamPlan(
+            where_found = location = "body"  # FastAPI's errors say ("body", field) for forms too
+        elif fields is not None:
+            where_found = "models"
+        found[where_found].append(ParamPlan(
             name, location, key, convert, required=required,
             default=None if default is REQUIRED else default, default_factory=default_factory,
             many=many, embed=embed, loc_key=loc_key, fields=fields, from_form=from_form,
@@ -388,4 +400,7 @@ def plan_endpoint(endpoint: Callable[..., Any], path_names: frozenset[str],
     """
     planner = _Planner(path_names, where)
     root = planner.plan(endpoint, extra=dependencies, endpoint=True)
-    return EndpointPlan(root, caller_without_args(root))
+    streams = root.kind in (Kind.ASYNC_GEN, Kind.SYNC_GEN)
+    # Chosen once: only a generator endpoint needs call_endpoint's extra check.
+    return EndpointPlan(root, caller_without_args(root),
+                        call_endpoint if streams else call_plan, streams=streams)

@@ -58,20 +58,13 @@ def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
     if plan.query:
         query = request.query_params
         for param in plan.query:
-            if param.fields is not None:
-                _store(param, model_input(param.fields, query), kwargs, errors)
-            elif param.many:
+            if param.many:
                 _store(param, query.getlist(param.key) or None, kwargs, errors)
             else:
                 _store(param, query.get(param.key), kwargs, errors)
     if plan.header:
         raw_headers = request.raw_headers
         for param in plan.header:
-            if param.fields is not None:
-                before = len(errors)
-                _store(param, model_input(param.fields, request.headers), kwargs, errors)
-                header_locations(param.fields, errors[before:])
-                continue
             wanted = param.raw_key
             if param.many:
                 values = [v.decode("latin-1") for n, v in raw_headers if n == wanted]
@@ -86,10 +79,25 @@ def read_params(plan: CallPlan, request: Request, kwargs: dict[str, Any],
     if plan.cookie:
         cookies = request.cookies
         for param in plan.cookie:
-            if param.fields is not None:
-                _store(param, model_input(param.fields, cookies), kwargs, errors)
-            else:
-                _store(param, cookies.get(param.key), kwargs, errors)
+            _store(param, cookies.get(param.key), kwargs, errors)
+    if plan.models:
+        _read_models(plan, request, kwargs, errors)
+
+
+def _read_models(plan: CallPlan, request: Request, kwargs: dict[str, Any],
+                 errors: list[ErrorDict]) -> None:
+    """Fill ``kwargs`` with the Query/Header/Cookie parameter models."""
+    for param in plan.models:
+        fields = param.fields or ()
+        location = param.loc[0]
+        if location == "query":
+            _store(param, model_input(fields, request.query_params), kwargs, errors)
+        elif location == "header":
+            before = len(errors)
+            _store(param, model_input(fields, request.headers), kwargs, errors)
+            header_locations(fields, errors[before:])
+        else:
+            _store(param, model_input(fields, request.cookies), kwargs, errors)
 
 
 def _read_body_params(plan: CallPlan, body: Any, kwargs: dict[str, Any],
