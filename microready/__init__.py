@@ -10,7 +10,7 @@ from .background import BackgroundTask, BackgroundTasks
 from .config import Config, ConfigError
 from .datastructures import UploadFile
 from .exceptions import HTTPException, RequestValidationError
-from .params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from .params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
     FileResponse,
@@ -48,6 +48,7 @@ __all__ = [
     "RequestValidationError",
     "Response",
     "Router",
+    "Security",
     "StreamingResponse",
     "UploadFile",
     "__version__",

@@ -37,7 +37,7 @@ import anyio
 import anyio.to_thread
 
 from ._exchange import Reply
-from ._inject import RequestState, close_failed, run_endpoint
+from ._inject import DependencyOverrides, RequestState, close_failed, run_endpoint
 from ._utils import NO_CONTENT_STATUSES, is_async_callable
 from .background.runner import BackgroundRunner
 from .background.tasks import BackgroundTask, BackgroundTasks
@@ -114,6 +114,8 @@ class MicroReady(Router):
         self.redirect_slashes = redirect_slashes
         self.state = State()
         self.background = BackgroundRunner()
+        # FastAPI's: replace a dependency, at any depth, for the requests that follow.
+        self.dependency_overrides = DependencyOverrides()
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {
             HTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
@@ -254,7 +256,8 @@ class MicroReady(Router):
             return Reply(response, _task_list(background) if background is not None else [])
         plan = route.plan
         state = RequestState(
-            request, route.status_code, route.strict_content_type is not False
+            request, route.status_code, route.strict_content_type is not False,
+            self.dependency_overrides or None,
         ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)

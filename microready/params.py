@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -55,6 +55,8 @@ __all__ = [
     "QueryOptions",
     "QueryParam",
     "REQUIRED",
+    "Security",
+    "SecurityDependency",
 ]
 
 
@@ -258,21 +260,53 @@ class FileParam(FormParam):
 
 
 class Dependency:
-    """``Depends(fn)``: call ``fn`` (with its own parameters solved) and pass its result."""
+    """``Depends(fn)``: call ``fn`` (with its own parameters solved) and pass its result.
 
-    __slots__ = ("dependency", "use_cache")
+    ``scope`` is for ``yield`` dependencies (FastAPI 0.121): ``"request"`` (the
+    default) closes them after the response and its background tasks,
+    ``"function"`` as soon as the endpoint has returned, before the response.
+    """
+
+    __slots__ = ("dependency", "use_cache", "scope")
 
     def __init__(self, dependency: Callable[..., Any] | None = None, *,
-                 use_cache: bool = True) -> None:
+                 use_cache: bool = True, scope: str | None = None) -> None:
         if dependency is not None and not callable(dependency):
             raise TypeError(_not_callable_message(dependency))
+        if scope not in (None, "function", "request"):
+            raise ValueError(
+                f"Depends(scope=...) is 'function' or 'request', not {scope!r}:\n"
+                f"    right: Depends(get_db, scope=\"function\")"
+            )
         self.dependency = dependency
         self.use_cache = use_cache
+        self.scope = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__qualname__", None) or repr(self.dependency)
         cache = "" if self.use_cache else ", use_cache=False"
-        return f"Depends({'' if self.dependency is None else name}{cache})"
+        return f"{self._marker}({'' if self.dependency is None else name}{cache})"
+
+    _marker: ClassVar[str] = "Depends"
+
+
+class SecurityDependency(Dependency):
+    """``Security(fn, scopes=[...])``: a dependency that also names the OAuth2 scopes
+    it needs; ``SecurityScopes`` parameters below it receive them, accumulated."""
+
+    __slots__ = ("scopes",)
+    _marker = "Security"
+
+    def __init__(self, dependency: Callable[..., Any] | None = None, *,
+                 scopes: Sequence[str] | None = None, use_cache: bool = True) -> None:
+        super().__init__(dependency, use_cache=use_cache)
+        if isinstance(scopes, str):
+            raise TypeError(
+                f"Security(scopes=...) takes a list of scopes:\n"
+                f"    wrong: scopes={scopes!r}\n"
+                f"    right: scopes=[{scopes!r}]"
+            )
+        self.scopes: tuple[str, ...] = tuple(scopes or ())
 
 
 def _not_callable_message(value: object) -> str:
@@ -355,7 +389,8 @@ def File(default: Any = REQUIRED, **options: Unpack[FormOptions]) -> Any:
 
 
 def Depends(
-    dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+    dependency: Callable[..., Any] | None = None, *, use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None,
 ) -> Any:
     """Inject what ``dependency`` returns (or yields), solving its own parameters first.
 
@@ -363,4 +398,16 @@ def Depends(
     annotated class. A dependency used twice in one request runs once unless
     ``use_cache=False``.
     """
-    return Dependency(dependency, use_cache=use_cache)
+    return Dependency(dependency, use_cache=use_cache, scope=scope)
+
+
+def Security(
+    dependency: Callable[..., Any] | None = None, *, scopes: Sequence[str] | None = None,
+    use_cache: bool = True,
+) -> Any:
+    """A dependency that needs OAuth2 ``scopes``: ``Security(get_current_user, scopes=["me"])``.
+
+    A ``security_scopes: SecurityScopes`` parameter of that dependency (or of
+    any below it) receives every scope required on the way down to it.
+    """
+    return SecurityDependency(dependency, scopes=scopes, use_cache=use_cache)

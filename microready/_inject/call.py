@@ -33,9 +33,13 @@ __all__ = ["call_endpoint", "call_plan", "caller_without_args"]
 _NO_KWARGS: dict[str, Any] = {}  # never written to
 
 
-def call_plan(plan: CallPlan, kwargs: dict[str, Any],
-              state: RequestState | None) -> Awaitable[Any]:
-    """The awaitable that calls ``plan.call(**kwargs)`` the way its kind needs."""
+def call_plan(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None,
+              early: bool = False) -> Awaitable[Any]:
+    """The awaitable that calls ``plan.call(**kwargs)`` the way its kind needs.
+
+    ``early``: a ``yield`` dependency with ``scope="function"``, closed when the
+    endpoint returns rather than after the response.
+    """
     kind = plan.kind
     if kind is Kind.ASYNC:
         called: Awaitable[Any] = plan.call(**kwargs) if kwargs else plan.call()
@@ -44,7 +48,7 @@ def call_plan(plan: CallPlan, kwargs: dict[str, Any],
         if kwargs:
             return anyio.to_thread.run_sync(functools.partial(plan.call, **kwargs))
         return anyio.to_thread.run_sync(plan.call)
-    return _enter(plan, kwargs, state)
+    return _enter(plan, kwargs, state, early)
 
 
 def caller_without_args(plan: CallPlan) -> Callable[[], Awaitable[Any]]:
@@ -78,7 +82,8 @@ async def _value(value: Any) -> Any:
     return value
 
 
-async def _enter(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None) -> Any:
+async def _enter(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | None,
+                 early: bool = False) -> Any:
     """Enter a generator dependency on the request's exit stack; its value is what it yields."""
     context = plan.context
     if state is None or context is None:  # pragma: no cover - endpoints use call_endpoint
@@ -86,7 +91,7 @@ async def _enter(plan: CallPlan, kwargs: dict[str, Any], state: RequestState | N
             f"{plan.name} is a generator: a dependency is entered with a RequestState, "
             "an endpoint is called with call_endpoint"
         )
-    stack = state.exit_stack()
+    stack = state.exit_stack(early=early)
     if plan.kind is Kind.ASYNC_GEN:
         return await stack.enter_async_context(context(**kwargs))
     manager: AbstractContextManager[Any] = context(**kwargs)

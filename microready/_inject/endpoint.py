@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+import anyio
+
 from .._convert import ErrorDict
 from ..exceptions import RequestValidationError
 from ..requests import Request
 from .plan import EndpointPlan, Mode
 from .solve import load_body, read_params, solve
-from .state import RequestState
+from .state import RequestState, close_failed
 
 __all__ = ["run_endpoint"]
 
@@ -57,4 +59,18 @@ async def _solve_and_call(plan: EndpointPlan, state: RequestState) -> Any:
     kwargs = await solve(plan.root, state)
     if kwargs is None:
         raise RequestValidationError(state.errors, body=state.body)
-    return await plan.call_with_kwargs(plan.root, kwargs, state)
+    try:
+        result = await plan.call_with_kwargs(plan.root, kwargs, state)
+    except BaseException as exc:
+        if state.function_stack is not None:
+            # Depends(..., scope="function"): closed now, with the exception thrown in.
+            stack, state.function_stack = state.function_stack, None
+            with anyio.CancelScope(shield=True):
+                outcome = await close_failed(stack, exc)
+            if outcome is not None and outcome is not exc:
+                raise outcome from exc
+        raise
+    if state.function_stack is not None:
+        stack, state.function_stack = state.function_stack, None
+        await stack.aclose()  # before the response is sent
+    return result

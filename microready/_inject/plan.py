@@ -126,16 +126,28 @@ class ParamPlan:
 
 
 class DependencyPlan:
-    """``name=Depends(call)``; ``name`` is None for ``dependencies=[...]`` entries."""
+    """``name=Depends(call)``; ``name`` is None for ``dependencies=[...]`` entries.
 
-    __slots__ = ("name", "call", "plan", "use_cache")
+    ``own_scopes`` are the OAuth2 scopes a ``Security(call, scopes=[...])``
+    adds on this edge; ``cache_by_scopes`` says the dependency's value depends
+    on the scopes in force (FastAPI: it or something below it takes
+    ``SecurityScopes``, names scopes, or is a security scheme), so its cache
+    key includes them. ``closes_early``: ``Depends(..., scope="function")``.
+    """
+
+    __slots__ = ("name", "call", "plan", "use_cache", "own_scopes", "cache_by_scopes",
+                 "closes_early")
 
     def __init__(self, name: str | None, call: Callable[..., Any], plan: CallPlan,
-                 use_cache: bool) -> None:
+                 use_cache: bool, own_scopes: tuple[str, ...] = (),
+                 closes_early: bool = False) -> None:
         self.name = name
         self.call = call
         self.plan = plan
         self.use_cache = use_cache
+        self.own_scopes = own_scopes
+        self.cache_by_scopes = bool(own_scopes) or plan.uses_scopes
+        self.closes_early = closes_early
 
 
 class CallPlan:
@@ -143,7 +155,8 @@ class CallPlan:
 
     __slots__ = (
         "call", "name", "kind", "context", "path", "query", "header", "cookie", "models", "body",
-        "request_names", "tasks_names", "response_names", "dependencies",
+        "request_names", "tasks_names", "response_names", "scopes_names", "dependencies",
+        "uses_scopes",
     )
 
     def __init__(self, call: Callable[..., Any], name: str, kind: Kind) -> None:
@@ -166,7 +179,9 @@ class CallPlan:
         self.request_names: tuple[str, ...] = ()
         self.tasks_names: tuple[str, ...] = ()
         self.response_names: tuple[str, ...] = ()
+        self.scopes_names: tuple[str, ...] = ()  # SecurityScopes parameters
         self.dependencies: tuple[DependencyPlan, ...] = ()
+        self.uses_scopes = False  # see DependencyPlan.cache_by_scopes
 
     def walk(self) -> list[CallPlan]:
         """This plan and every plan below it, each once."""
@@ -229,7 +244,7 @@ class EndpointPlan:
                 param.embed = True
         self.reads_body = bool(body)
         if root.dependencies or body or any(
-            plan.tasks_names or plan.response_names for plan in plans
+            plan.tasks_names or plan.response_names or plan.scopes_names for plan in plans
         ):
             self.mode = Mode.FULL
         elif (root.path or root.query or root.header or root.cookie or root.models

@@ -57,9 +57,11 @@ from ..params import (
     HeaderParam,
     Param,
     PathParam,
+    SecurityDependency,
 )
 from ..requests import Request
 from ..responses import Response
+from ..security.base import SecurityScopes, is_security_scheme
 from .call import call_endpoint, call_plan, caller_without_args
 from .plan import (
     CallPlan,
@@ -71,7 +73,7 @@ from .plan import (
     call_kind,
 )
 
-__all__ = ["plan_endpoint"]
+__all__ = ["plan_dependency", "plan_endpoint"]
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -198,14 +200,11 @@ class _Planner:
             ) from None
         found: dict[str, list[Any]] = {
             "path": [], "query": [], "header": [], "cookie": [], "models": [], "body": [],
-            "request": [], "tasks": [], "response": [], "deps": [],
+            "request": [], "tasks": [], "response": [], "scopes": [], "deps": [],
         }
         for dependency in extra:
             assert dependency.dependency is not None  # routing checked it; narrows for mypy
-            found["deps"].append(DependencyPlan(
-                None, dependency.dependency, self.plan(dependency.dependency),
-                dependency.use_cache,
-            ))
+            found["deps"].append(self._edge(None, dependency.dependency, dependency))
         for parameter in signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue  # *args and **kwargs receive nothing, as in FastAPI
@@ -224,7 +223,25 @@ class _Planner:
         plan.request_names = tuple(found["request"])
         plan.tasks_names = tuple(found["tasks"])
         plan.response_names = tuple(found["response"])
+        plan.scopes_names = tuple(found["scopes"])
         plan.dependencies = tuple(found["deps"])
+        plan.uses_scopes = bool(plan.scopes_names) or is_security_scheme(call) or any(
+            dependency.cache_by_scopes for dependency in plan.dependencies
+        )
+
+    def _edge(self, name: str | None, call: Callable[..., Any],
+              marker: Dependency) -> DependencyPlan:
+        """The plan of ``call`` as the dependency ``marker`` declares it."""
+        own_scopes = marker.scopes if isinstance(marker, SecurityDependency) else ()
+        closes_early = marker.scope == "function"
+        if closes_early and call_kind(call) not in (Kind.ASYNC_GEN, Kind.SYNC_GEN):
+            raise TypeError(
+                f"{self.where}: Depends({callable_name(call)}, scope=\"function\") is for "
+                f"dependencies that yield; {callable_name(call)} returns its value, so there "
+                f"is nothing to close: drop scope="
+            )
+        return DependencyPlan(name, call, self.plan(call), marker.use_cache, own_scopes,
+                              closes_early)
 
     def _parameter(self, plan: CallPlan, parameter: inspect.Parameter,
                    found: dict[str, list[Any]]) -> None:
@@ -280,6 +297,9 @@ class _Planner:
                 return
             if issubclass(base, Response):
                 found["response"].append(name)
+                return
+            if issubclass(base, SecurityScopes):
+                found["scopes"].append(name)
                 return
 
         location = self._location(plan, name, marker, base)
@@ -386,7 +406,7 @@ class _Planner:
                     f"    right: {name}: Annotated[CommonQueryParams, Depends()]",
                 )
             call = base
-        found["deps"].append(DependencyPlan(name, call, self.plan(call), marker.use_cache))
+        found["deps"].append(self._edge(name, call, marker))
 
 
 def plan_endpoint(endpoint: Callable[..., Any], path_names: frozenset[str],
@@ -404,3 +424,9 @@ def plan_endpoint(endpoint: Callable[..., Any], path_names: frozenset[str],
     # Chosen once: only a generator endpoint needs call_endpoint's extra check.
     return EndpointPlan(root, caller_without_args(root),
                         call_endpoint if streams else call_plan, streams=streams)
+
+
+def plan_dependency(call: Callable[..., Any], path_names: frozenset[str], where: str) -> CallPlan:
+    """Plan ``call`` as a dependency of a route whose path has ``path_names``
+    (an ``app.dependency_overrides`` replacement, planned on first use)."""
+    return _Planner(path_names, where).plan(call)

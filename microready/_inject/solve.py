@@ -20,6 +20,7 @@ from .._convert import ConversionError, ErrorDict, missing_error, relocate
 from ..datastructures import FormData
 from ..exceptions import HTTPException, RequestValidationError
 from ..requests import Request
+from ..security.base import SecurityScopes
 from .call import call_plan
 from .forms import header_locations, model_input, read_form_params
 from .plan import CallPlan, ParamPlan
@@ -160,28 +161,43 @@ async def load_body(state: RequestState, *, form: bool = False) -> None:
         raise HTTPException(400, "There was an error parsing the body") from None
 
 
-async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
+async def solve(plan: CallPlan, state: RequestState,
+                scopes: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """The keyword arguments for ``plan.call``, or None if anything below it failed.
 
     Failures are appended to ``state.errors``; solving goes on, so that every
-    failing parameter of the request is reported together.
+    failing parameter of the request is reported together. ``scopes`` are the
+    OAuth2 scopes ``Security(...)`` markers required on the way to ``plan``.
     """
     errors = state.errors
     before = len(errors)
     failed = False
     kwargs: dict[str, Any] = {}
     cache = state.cache
+    overrides = state.overrides
     for dependency in plan.dependencies:
         call = dependency.call
-        value = cache.get(call, _MISSING) if dependency.use_cache else _MISSING
+        sub_plan = dependency.plan
+        if overrides is not None:  # only when app.dependency_overrides has entries
+            replaced = overrides.replacement_for(call, state.request)
+            if replaced is not None:
+                call, sub_plan = replaced
+        sub_scopes = scopes
+        if dependency.own_scopes:
+            sub_scopes = scopes + tuple(s for s in dependency.own_scopes if s not in scopes)
+        # FastAPI's cache key: the scopes in force count for what depends on them.
+        key: Any = call
+        if dependency.cache_by_scopes and sub_scopes:
+            key = (call, tuple(sorted(set(sub_scopes))))
+        value = cache.get(key, _MISSING) if dependency.use_cache else _MISSING
         if value is _MISSING:
-            sub_kwargs = await solve(dependency.plan, state)
+            sub_kwargs = await solve(sub_plan, state, sub_scopes)
             if sub_kwargs is None:
-                cache.setdefault(call, _FAILED)
+                cache.setdefault(key, _FAILED)
                 failed = True
                 continue
-            value = await call_plan(dependency.plan, sub_kwargs, state)
-            cache.setdefault(call, value)
+            value = await call_plan(sub_plan, sub_kwargs, state, dependency.closes_early)
+            cache.setdefault(key, value)
         elif value is _FAILED:
             failed = True
             continue
@@ -203,6 +219,8 @@ async def solve(plan: CallPlan, state: RequestState) -> dict[str, Any] | None:
         response = state.sub_response()
         for name in plan.response_names:
             kwargs[name] = response
+    for name in plan.scopes_names:
+        kwargs[name] = SecurityScopes(list(scopes))
     if failed or len(errors) != before:
         return None
     return kwargs

@@ -6,7 +6,9 @@ Per request, ``RequestState`` holds:
   ``use_cache=False``;
 * the one ``BackgroundTasks`` and the one ``Response`` that every parameter
   asking for them receives;
-* the ``AsyncExitStack`` of ``yield`` dependencies. On success the app hands
+* the ``AsyncExitStack`` of ``yield`` dependencies (and a second one for
+  ``Depends(..., scope="function")``, closed as soon as the endpoint returns).
+  On success the app hands
   the stack's teardown to the server, which runs it after the response and its
   background tasks; when the request fails, the app closes it at once with the
   exception thrown in (``close_failed``), so ``except`` blocks in dependencies
@@ -18,12 +20,15 @@ Only endpoints whose plan ``needs_state`` get one; the others allocate nothing.
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._convert import ErrorDict
 from ..background.tasks import BackgroundTasks
 from ..requests import Request
 from ..responses import Response
+
+if TYPE_CHECKING:
+    from .overrides import DependencyOverrides
 
 __all__ = ["RequestState", "close_failed"]
 
@@ -32,13 +37,15 @@ class RequestState:
     """Everything one request's dependency solving shares."""
 
     __slots__ = (
-        "request", "status_code", "strict_content_type", "cache", "errors", "tasks", "response",
-        "stack", "body",
+        "request", "status_code", "strict_content_type", "overrides", "cache", "errors", "tasks",
+        "response", "stack", "function_stack", "body",
     )
 
     def __init__(self, request: Request, status_code: int | None = None,
-                 strict_content_type: bool = True) -> None:
+                 strict_content_type: bool = True,
+                 overrides: DependencyOverrides | None = None) -> None:
         self.request = request
+        self.overrides = overrides  # None unless app.dependency_overrides has entries
         # FastAPI's strict_content_type: a body without a Content-Type is not JSON.
         self.strict_content_type = strict_content_type
         self.status_code = status_code  # the route's, the Response parameter's default
@@ -47,6 +54,7 @@ class RequestState:
         self.tasks: BackgroundTasks | None = None
         self.response: Response | None = None
         self.stack: AsyncExitStack | None = None
+        self.function_stack: AsyncExitStack | None = None  # Depends(scope="function")
         self.body: Any = None
 
     def background_tasks(self) -> BackgroundTasks:
@@ -62,8 +70,13 @@ class RequestState:
             self.response = response
         return self.response
 
-    def exit_stack(self) -> AsyncExitStack:
-        """The stack ``yield`` dependencies are entered on, made when the first one is."""
+    def exit_stack(self, *, early: bool = False) -> AsyncExitStack:
+        """The stack ``yield`` dependencies are entered on, made when the first one is:
+        the request's, or (``early``) the one closed when the endpoint returns."""
+        if early:
+            if self.function_stack is None:
+                self.function_stack = AsyncExitStack()
+            return self.function_stack
         if self.stack is None:
             self.stack = AsyncExitStack()
         return self.stack
