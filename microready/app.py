@@ -292,6 +292,9 @@ class MicroReady(Router):
         if isinstance(result, Response):
             response = result
         else:
+            model = route.response_model
+            if model is not None:  # validated and filtered; a misfit raises (a 500)
+                result = model.render(result)
             status = route.status_code
             sub = state.response if state is not None else None
             if sub is not None:

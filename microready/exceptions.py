@@ -6,7 +6,21 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPException", "RequestValidationError"]
+__all__ = [
+    "FastAPIError",
+    "HTTPException",
+    "MicroReadyError",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "ValidationException",
+]
+
+
+class MicroReadyError(RuntimeError):
+    """A mistake in how the app uses microready (FastAPI's ``FastAPIError``)."""
+
+
+FastAPIError = MicroReadyError  # the name FastAPI code imports
 
 
 class HTTPException(Exception):
@@ -38,14 +52,9 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
-class RequestValidationError(Exception):
-    """The request's parameters or body did not convert; answered with 422 by default.
-
-    ``errors()`` lists every failing parameter, in FastAPI's (pydantic v2's)
-    shape: ``{"type", "loc", "msg", "input"}`` and, for some types, ``"ctx"``.
-    ``body`` is the request body as it was parsed (None when there was none).
-    Override the answer with ``@app.exception_handler(RequestValidationError)``.
-    """
+class ValidationException(Exception):
+    """Values that did not convert: ``errors()`` in FastAPI's (pydantic v2's) shape,
+    ``{"type", "loc", "msg", "input"}`` and, for some types, ``"ctx"``."""
 
     def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
         super().__init__(errors)
@@ -65,3 +74,21 @@ class RequestValidationError(Exception):
             else:
                 lines.append(f"  {error!r}")
         return "\n".join(lines)
+
+
+class RequestValidationError(ValidationException):
+    """The request's parameters or body did not convert; answered with 422 by default.
+
+    ``errors()`` lists every failing parameter; ``body`` is the request body as
+    it was parsed (None when there was none). Override the answer with
+    ``@app.exception_handler(RequestValidationError)``.
+    """
+
+
+class ResponseValidationError(ValidationException):
+    """What the endpoint returned does not fit its response model: a bug in the app.
+
+    Answered 500 ``Internal Server Error`` and logged with the errors (their
+    ``loc`` starts with ``"response"``); the client never sees a partial
+    value. ``body`` is what the endpoint returned. ``TestClient`` raises it.
+    """

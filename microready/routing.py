@@ -31,9 +31,11 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+from ._convert import UnsupportedType
 from ._inject import EndpointPlan, plan_endpoint
 from ._mount import Mount
 from ._path_template import PathTemplate
+from ._response_model import ResponseModel, model_from_annotation
 from ._route_table import NoMatchFound, RouteTable, allowed_methods, fill_path, url_path_for
 from ._streaming import StreamMaker, stream_maker
 from .params import Dependency
@@ -92,9 +94,26 @@ class RouteKeywords(RouteOptions, total=False):
     dependencies: Sequence[Any] | None
     name: str | None
     strict_content_type: bool | None
+    # The response model (default: the return annotation; None: no model) and its options.
+    response_model: Any
+    response_model_include: Any
+    response_model_exclude: Any
+    response_model_by_alias: bool
+    response_model_exclude_unset: bool
+    response_model_exclude_defaults: bool
+    response_model_exclude_none: bool
 
 
 _ROUTE_KEYWORDS: frozenset[str] = RouteKeywords.__optional_keys__ | RouteKeywords.__required_keys__
+_MODEL_OPTIONS = tuple(key for key in RouteKeywords.__optional_keys__
+                       if key.startswith("response_model_"))
+# response_model's default: take the endpoint's return annotation (FastAPI 0.89).
+FROM_ANNOTATION: Any = object()
+
+
+def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``response_model_exclude_unset=True`` -> ``exclude_unset=True``, for ResponseModel."""
+    return {key.removeprefix("response_model_"): value for key, value in options.items()}
 
 
 def _refuse_unknown_keywords(options: Mapping[str, Any], label: str, path: str) -> None:
@@ -150,6 +169,8 @@ class Route:
         name: str | None = None,
         metadata: RouteOptions | None = None,
         strict_content_type: bool | None = None,
+        response_model: Any = FROM_ANNOTATION,
+        response_model_options: Mapping[str, Any] | None = None,
     ) -> None:
         if not callable(endpoint):
             raise TypeError(
@@ -192,6 +213,22 @@ class Route:
         self.plan: EndpointPlan = plan_endpoint(
             endpoint, frozenset(self.template.names), self.dependencies, where
         )
+        self.response_model_declared = response_model
+        self.response_model_options = dict(response_model_options or {})
+        if self.plan.streams:  # its items are streamed as they come (no item model yet)
+            response_model = None
+        elif response_model is FROM_ANNOTATION:
+            response_model = model_from_annotation(endpoint, where)
+        try:
+            self.response_model: ResponseModel | None = (
+                None if response_model is None else ResponseModel(
+                    response_model, **_model_options(self.response_model_options))
+            )
+        except UnsupportedType as exc:
+            raise TypeError(
+                f"{where}: {exc}; to send the returned value as it is, say "
+                f"response_model=None"
+            ) from None
         # A generator endpoint: what turns its generator into the response.
         self.stream: StreamMaker | None = (
             stream_maker(self.response_class, where,
@@ -222,6 +259,8 @@ class Route:
                 self.strict_content_type if self.strict_content_type is not None
                 else strict_content_type
             ),
+            response_model=self.response_model_declared,
+            response_model_options=self.response_model_options,
         )
 
     def url_path(self, name: str, params: dict[str, Any]) -> str | None:
@@ -293,6 +332,11 @@ class Router:
         dependencies = options.pop("dependencies", None)
         name = options.pop("name", None)
         strict_content_type = options.pop("strict_content_type", None)
+        response_model = options.pop("response_model", FROM_ANNOTATION)
+        model_options = {
+            key: options.pop(key)  # type: ignore[misc]
+            for key in _MODEL_OPTIONS if key in options
+        }
         metadata: RouteOptions = options  # what is left: the documentation-only options
         if self.tags or options.get("tags"):
             metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
@@ -309,6 +353,8 @@ class Router:
                 strict_content_type if strict_content_type is not None
                 else self.strict_content_type
             ),
+            response_model=response_model,
+            response_model_options=model_options,
         )
         route.response_class_explicit = response_class is not None
         self.routes.append(route)

@@ -11,7 +11,7 @@ async def endpoint() -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("keyword", ["response_model", "summry", "callbacks"])
+@pytest.mark.parametrize("keyword", ["response_modle", "summry", "callbacks"])
 def test_an_unknown_route_keyword_is_refused_naming_it(keyword: str) -> None:
     app = MicroReady()
     options: dict[str, Any] = {keyword: dict}
@@ -22,10 +22,10 @@ def test_an_unknown_route_keyword_is_refused_naming_it(keyword: str) -> None:
 
 def test_router_and_api_route_refuse_unknown_keywords_too() -> None:
     router = Router()
-    options: dict[str, Any] = {"response_model": dict}
-    with pytest.raises(TypeError, match="response_model"):
+    options: dict[str, Any] = {"response_modle": dict}
+    with pytest.raises(TypeError, match="response_modle"):
         router.api_route("/x", methods=["GET"], **options)(endpoint)
-    with pytest.raises(TypeError, match="response_model"):
+    with pytest.raises(TypeError, match="response_modle"):
         router.add_api_route("/x", endpoint, **options)
     assert router.routes == []
 
