@@ -139,7 +139,7 @@ APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
     "app", "routing", "_route_table", "_mount", "_path_template", "params", "requests",
     "responses", "_ranges", "_streaming", "sse", "staticfiles", "templating", "formparsers",
     "datastructures", "status", "exceptions", "exception_handlers", "encoders", "_inject",
-    "_convert",
+    "_convert", "security",
 ))
 PROTOCOL = f"{PACKAGE}.server.protocol"
 SERVER = f"{PACKAGE}.server"
