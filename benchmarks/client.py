@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -39,9 +40,12 @@ def _exchange(
     path: str,
     body: bytes | None = None,
     content_type: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> Reply:
-    """One request; a ``body`` is sent with its Content-Length (and ``content_type``)."""
+    """One request; a ``body`` is sent with its Content-Length (and ``content_type``),
+    with ``headers`` (name, value) besides."""
     sent = {"Content-Type": content_type} if content_type else {}
+    sent.update(headers)
     started = time.perf_counter()
     conn.request(method, path, body=body, headers=sent)
     response = conn.getresponse()
@@ -59,12 +63,13 @@ def request(
     *,
     body: bytes | None = None,
     content_type: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
     timeout: float = 10.0,
 ) -> Reply:
     """One request on a new connection."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        return _exchange(conn, method, path, body, content_type)
+        return _exchange(conn, method, path, body, content_type, headers)
     finally:
         conn.close()
 
@@ -82,8 +87,9 @@ class KeepAlive:
         *,
         body: bytes | None = None,
         content_type: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> Reply:
-        return _exchange(self.conn, method, path, body, content_type)
+        return _exchange(self.conn, method, path, body, content_type, headers)
 
     def __enter__(self) -> KeepAlive:
         return self

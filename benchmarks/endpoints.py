@@ -4,14 +4,16 @@ A check returns the list of problems it found (empty: the endpoint is right).
 Task endpoints are also checked to really run their task: ``GET /count``'s
 ``done`` must go up by one shortly after the response. ``upload`` sends a body
 (built once, here): one 1 MiB file in ``multipart/form-data``, whose task must
-have read exactly 1 MiB of it.
+have read exactly 1 MiB of it. ``users`` sends a JSON body and an
+``Authorization: Bearer`` header; its answer must echo the body without the
+password, and the same request without the header must be refused with 401.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,20 @@ __all__ = ["ENDPOINTS", "Endpoint", "Counts", "by_key", "counts", "wait_drained"
 EMAIL = "user@example.com"
 NOTIFIED = {"message": "Notification sent in the background"}
 UPLOADED = {"message": "Upload accepted"}
+
+# ``users``: the token the apps accept (``apps/_tasks.TOKEN``), the user posted,
+# and what comes back (the response model drops the password).
+TOKEN = "benchmark-token-5d1c"
+USERS_HEADERS = (("Authorization", f"Bearer {TOKEN}"),)
+USER_IN = {
+    "username": "alice",
+    "password": "wonderland",
+    "email": "alice@example.com",
+    "full_name": "Alice Liddell",
+}
+USER_OUT = {k: v for k, v in USER_IN.items() if k != "password"}
+USERS_BODY = json.dumps(USER_IN).encode()
+JSON_TYPE = "application/json"
 
 UPLOAD_SIZE = 1024 * 1024
 UPLOAD_BOUNDARY = "microready-benchmark-7f3a9c2e"
@@ -139,6 +155,32 @@ def _check_items(port: int) -> list[str]:
     return problems
 
 
+def _refused(
+    port: int, path: str, body: bytes, headers: Sequence[tuple[str, str]], why: str
+) -> list[str]:
+    """The request is refused with 401 and a ``WWW-Authenticate: Bearer`` challenge."""
+    reply = client.request(port, "POST", path, body=body, content_type=JSON_TYPE, headers=headers)
+    problems = [f"{why}: {p}" for p in _framing(reply)]
+    if reply.status != 401:
+        problems.append(f"{why}: status {reply.status}, expected 401: {reply.body[:120]!r}")
+    challenges = reply.header_values("www-authenticate")
+    if challenges != ["Bearer"]:
+        problems.append(f"{why}: www-authenticate {challenges}, expected ['Bearer']")
+    return problems
+
+
+def _check_users(port: int) -> list[str]:
+    reply = client.request(
+        port, "POST", "/users", body=USERS_BODY, content_type=JSON_TYPE, headers=USERS_HEADERS
+    )
+    problems = _expect_json(reply, USER_OUT)
+    problems += _refused(port, "/users", USERS_BODY, (), "without Authorization")
+    problems += _refused(
+        port, "/users", USERS_BODY, (("Authorization", "Bearer not-the-token"),), "wrong token"
+    )
+    return problems
+
+
 def _task_check(
     path: str,
     expected: Any = NOTIFIED,
@@ -185,6 +227,7 @@ class Endpoint:
     tasks: bool = False
     body: bytes | None = None  # sent with every request, checks, warm-up and load alike
     content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # more request headers, sent the same way
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -210,6 +253,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         tasks=True,
         body=UPLOAD_BODY,
         content_type=UPLOAD_CONTENT_TYPE,
+    ),
+    Endpoint(
+        "users",
+        "POST",
+        "/users",
+        _check_users,
+        body=USERS_BODY,
+        content_type=JSON_TYPE,
+        headers=USERS_HEADERS,
     ),
 )
 

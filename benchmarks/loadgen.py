@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ class WrkResult:
         return {**asdict(self), "rps": self.rps}
 
 
+def _header_lines(headers: Sequence[tuple[str, str]]) -> str:
+    """``Name: value`` lines for ``WRK_HEADERS``; refuses what would not survive the trip."""
+    lines = []
+    for name, value in headers:
+        if not name or any(c in name for c in ":\r\n \t") or any(c in value for c in "\r\n"):
+            raise ValueError(f"header {name!r}: {value!r} cannot be passed to wrk")
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines)
+
+
 def run_wrk(
     port: int,
     method: str,
@@ -49,19 +60,24 @@ def run_wrk(
     timeout: int = 5,
     body: bytes | None = None,
     content_type: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> WrkResult:
     """``seconds`` of load on 127.0.0.1:``port`` from ``connections`` kept-alive connections.
 
     A ``body`` goes to wrk through a temporary file (``WRK_BODY_FILE``, read by
     ``report.lua``), removed when wrk is done; wrk adds its Content-Length.
+    ``headers`` go in ``WRK_HEADERS``, one ``Name: value`` a line, which
+    ``report.lua`` puts into ``wrk.headers``: every request sends them.
     """
     command = [
         "taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
         f"--timeout={timeout}s", "--latency", "-s", str(SCRIPT), f"http://127.0.0.1:{port}{path}",
     ]
     env = {**os.environ, "WRK_METHOD": method}
-    for name in ("WRK_BODY_FILE", "WRK_CONTENT_TYPE"):
+    for name in ("WRK_BODY_FILE", "WRK_CONTENT_TYPE", "WRK_HEADERS"):
         env.pop(name, None)
+    if headers:
+        env["WRK_HEADERS"] = _header_lines(headers)
     body_file: str | None = None
     try:
         if body is not None:

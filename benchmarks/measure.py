@@ -43,7 +43,7 @@ def _warm_up(server: Server, endpoint: Endpoint, settings: Settings) -> None:
         run_wrk(
             server.port, endpoint.method, endpoint.path, seconds=settings.warmup,
             connections=settings.connections, cpu=LOAD_CPU,
-            body=endpoint.body, content_type=endpoint.content_type,
+            body=endpoint.body, content_type=endpoint.content_type, headers=endpoint.headers,
         )
         return
     deadline = time.monotonic() + 10.0
@@ -51,7 +51,7 @@ def _warm_up(server: Server, endpoint: Endpoint, settings: Settings) -> None:
         for _ in range(settings.burst):
             conn.request(
                 endpoint.method, endpoint.path, body=endpoint.body,
-                content_type=endpoint.content_type,
+                content_type=endpoint.content_type, headers=endpoint.headers,
             )
             if time.monotonic() > deadline:
                 break
@@ -66,7 +66,7 @@ def measure(server: Server, endpoint: Endpoint, settings: Settings, round_: int)
         result: WrkResult = run_wrk(
             server.port, endpoint.method, endpoint.path, seconds=settings.duration,
             connections=settings.connections, cpu=LOAD_CPU,
-            body=endpoint.body, content_type=endpoint.content_type,
+            body=endpoint.body, content_type=endpoint.content_type, headers=endpoint.headers,
         )
         sample.load = result.as_dict()
         if before is not None:

@@ -6,13 +6,15 @@ from typing import Any
 
 from .aggregate import Cell, aggregate
 from .goals import evaluate
-from .targets import BASELINE, FRAMEWORK_ENDPOINTS
+from .targets import BASELINE, FRAMEWORK_ENDPOINTS, SHARED_SERVER_ENDPOINTS
 
 __all__ = ["render"]
 
 ENDPOINTS = FRAMEWORK_ENDPOINTS
 # The task endpoints in the background-task table, with their column prefix.
 TASKED = (("notify", "notify"), ("notify-sync", "sync"), ("upload", "upload"))
+# The endpoints sharing one server have one RSS column, named after them all.
+_SHORT = {"plaintext": "plain"}
 Cells = dict[tuple[str, str], Cell]
 
 
@@ -148,9 +150,10 @@ def _main_tables(results: dict[str, Any], cells: Cells) -> list[str]:
             ["target",
              *(f"{short} {column}" for _, short in TASKED
                for column in ("tasks/resp", "backlog", "drained")),
-             "RSS plain/json/items", *(f"RSS {e}" for e, _ in TASKED)],
+             f"RSS {'/'.join(_SHORT.get(e, e) for e in SHARED_SERVER_ENDPOINTS)}",
+             *(f"RSS {e}" for e, _ in TASKED)],
             [[labels[k], *(c for e, _ in TASKED for c in _task_cells(cells, k, e)),
-              _rss_cell(cells, k, ("plaintext", "json", "items")),
+              _rss_cell(cells, k, SHARED_SERVER_ENDPOINTS),
               *(_rss_cell(cells, k, (e,)) for e, _ in TASKED)]
              for k in keys if not k.startswith("ceiling")],
         ),

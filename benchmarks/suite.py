@@ -26,12 +26,11 @@ from .measure import Sample, measure
 from .servers import REPO, ServerFailed, running
 from .settings import FULL, QUICK, SERVER_CPU, Settings
 from .slow_tasks import run_slow_scenario
-from .targets import TARGETS, Target, available, by_key
+from .targets import SHARED_SERVER_ENDPOINTS, TARGETS, Target, available, by_key
 
 __all__ = ["main"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STATELESS = ("plaintext", "json", "items")
 
 
 def _rotate(items: Sequence[Any], by: int) -> list[Any]:
@@ -50,8 +49,9 @@ def _groups(
     """Endpoints served by one server process. Task endpoints get a fresh server
     each, so neither their backlog nor their memory spills into another cell."""
     endpoints = _endpoints(target, only)
-    stateless = tuple(_rotate([e for e in endpoints if e in STATELESS], round_))
-    tasked = [(e,) for e in endpoints if e not in STATELESS]
+    shared = SHARED_SERVER_ENDPOINTS
+    stateless = tuple(_rotate([e for e in endpoints if e in shared], round_))
+    tasked = [(e,) for e in endpoints if e not in shared]
     return [g for g in (stateless, *tasked) if g]
 
 

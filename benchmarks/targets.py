@@ -9,9 +9,17 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
-__all__ = ["BASELINE", "TARGETS", "Target", "available", "by_key"]
+__all__ = [
+    "BASELINE", "FRAMEWORK_ENDPOINTS", "SHARED_SERVER_ENDPOINTS", "TARGETS", "Target",
+    "available", "by_key",
+]
 
-FRAMEWORK_ENDPOINTS = ("plaintext", "json", "items", "notify", "notify-sync", "upload")
+FRAMEWORK_ENDPOINTS = (
+    "plaintext", "json", "items", "notify", "notify-sync", "upload", "users",
+)
+# The endpoints without a background task: one server process serves them all; every
+# other endpoint gets a fresh server of its own.
+SHARED_SERVER_ENDPOINTS = ("plaintext", "json", "items", "users")
 CEILING_ENDPOINTS = ("plaintext",)
 
 FASTAPI = "benchmarks.apps.fastapi_app:app"

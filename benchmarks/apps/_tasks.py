@@ -5,7 +5,8 @@ finished. ``submitted - done`` is the backlog. Sync tasks run in worker threads,
 so their counter is guarded by a lock (as a real task touching shared state
 would be); the async ones run on the event loop and need none. ``read_upload``
 also records how many bytes it read (``upload_bytes`` in ``GET /count``), so the
-check can see that the task got the whole file.
+check can see that the task got the whole file. ``TOKEN`` is the one bearer
+token ``POST /users`` accepts; it stands for the user ``ADMIN``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ MESSAGE = {"message": "Hello, World!"}
 NOTIFIED = {"message": "Notification sent in the background"}
 UPLOADED = {"message": "Upload accepted"}
 UPLOAD_CHUNK = 64 * 1024
+TOKEN = "benchmark-token-5d1c"  # what endpoints.py sends as ``Authorization: Bearer``
+ADMIN = "admin"
 
 _lock = threading.Lock()
 _submitted = 0

@@ -5,10 +5,12 @@ Serve: ``uvicorn benchmarks.apps.fastapi_app:app`` (or hypercorn, granian).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, FastAPI, UploadFile
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, UploadFile
 from fastapi.responses import PlainTextResponse
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 
 from . import _tasks
 
@@ -63,6 +65,45 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks) -> dict[st
     background_tasks.add_task(_tasks.read_upload, file)
     _tasks.note_submitted()
     return _tasks.UPLOADED
+
+
+# POST /users: a Depends chain on an OAuth2 bearer token, a pydantic body, and a
+# response model that drops the password.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+
+
+class UserIn(BaseModel):
+    username: str
+    password: str
+    email: str
+    full_name: str | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    email: str
+    full_name: str | None = None
+
+
+async def token_user(token: Annotated[str, Depends(oauth2_scheme)]) -> str:
+    if token != _tasks.TOKEN:
+        raise HTTPException(
+            status_code=401,
+            detail="Invalid authentication credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return _tasks.ADMIN
+
+
+async def current_admin(user: Annotated[str, Depends(token_user)]) -> str:
+    if user != _tasks.ADMIN:
+        raise HTTPException(status_code=403, detail="Not an administrator")
+    return user
+
+
+@app.post("/users", response_model=UserOut)
+async def create_user(user: UserIn, admin: Annotated[str, Depends(current_admin)]) -> Any:
+    return user
 
 
 @app.get("/count")

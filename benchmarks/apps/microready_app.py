@@ -5,9 +5,19 @@ Serve: ``python -m microready benchmarks.apps.microready_app:app --no-access-log
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from microready import BackgroundTasks, MicroReady, PlainTextResponse, UploadFile
+from pydantic import BaseModel
+
+from microready import (
+    BackgroundTasks,
+    Depends,
+    HTTPException,
+    MicroReady,
+    PlainTextResponse,
+    UploadFile,
+)
+from microready.security import OAuth2PasswordBearer
 
 from . import _tasks
 
@@ -62,6 +72,45 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks) -> dict[st
     background_tasks.add_task(_tasks.read_upload, file)
     _tasks.note_submitted()
     return _tasks.UPLOADED
+
+
+# POST /users: a Depends chain on an OAuth2 bearer token, a pydantic body, and a
+# response model that drops the password.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+
+
+class UserIn(BaseModel):
+    username: str
+    password: str
+    email: str
+    full_name: str | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    email: str
+    full_name: str | None = None
+
+
+async def token_user(token: Annotated[str, Depends(oauth2_scheme)]) -> str:
+    if token != _tasks.TOKEN:
+        raise HTTPException(
+            status_code=401,
+            detail="Invalid authentication credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return _tasks.ADMIN
+
+
+async def current_admin(user: Annotated[str, Depends(token_user)]) -> str:
+    if user != _tasks.ADMIN:
+        raise HTTPException(status_code=403, detail="Not an administrator")
+    return user
+
+
+@app.post("/users", response_model=UserOut)
+async def create_user(user: UserIn, admin: Annotated[str, Depends(current_admin)]) -> Any:
+    return user
 
 
 @app.get("/count")

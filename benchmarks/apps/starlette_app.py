@@ -62,6 +62,41 @@ async def upload(request: Request) -> Response:
     return JSONResponse(_tasks.UPLOADED, background=tasks)
 
 
+def _unauthorized(detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def create_user(request: Request) -> Response:
+    # Starlette has no dependencies, no body model and no response model, so this is
+    # all done by hand: read the Authorization header and check the token (what
+    # OAuth2PasswordBearer and the Depends chain do in the other apps), parse the
+    # body with ``await request.json()``, and build the answer without the password
+    # (what ``response_model=UserOut`` does). Only the fields' presence and types
+    # are checked, not pydantic's full validation.
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized("Not authenticated")
+    if token != _tasks.TOKEN:
+        return _unauthorized("Invalid authentication credentials")
+    try:
+        user = await request.json()
+    except ValueError:
+        return JSONResponse({"detail": "the body is not JSON"}, status_code=422)
+    if not isinstance(user, dict):
+        return JSONResponse({"detail": "the body must be a JSON object"}, status_code=422)
+    full_name = user.get("full_name")
+    required = ("username", "password", "email")
+    if not all(isinstance(user.get(k), str) for k in required) or not (
+        full_name is None or isinstance(full_name, str)
+    ):
+        return JSONResponse(
+            {"detail": "username, password and email (strings) are required"}, status_code=422
+        )
+    return JSONResponse(
+        {"username": user["username"], "email": user["email"], "full_name": full_name}
+    )
+
+
 async def count(request: Request) -> Response:
     return JSONResponse(_tasks.counts())
 
@@ -76,6 +111,7 @@ app = Starlette(
         Route("/notify-slow/{email}", _notifier(_tasks.slow_async), methods=["POST"]),
         Route("/notify-sync-slow/{email}", _notifier(_tasks.slow_sync), methods=["POST"]),
         Route("/upload", upload, methods=["POST"]),
+        Route("/users", create_user, methods=["POST"]),
         Route("/count", count),
     ]
 )

@@ -2,7 +2,17 @@
 -- Latencies are in microseconds; "status" counts non-2xx/3xx responses.
 -- With WRK_BODY_FILE set, every request sends that file's bytes as its body
 -- (wrk adds the Content-Length) with the Content-Type from WRK_CONTENT_TYPE.
+-- WRK_HEADERS holds more request headers, one "Name: value" a line.
 wrk.method = os.getenv("WRK_METHOD") or "GET"
+
+local header_lines = os.getenv("WRK_HEADERS")
+if header_lines and header_lines ~= "" then
+   for line in string.gmatch(header_lines, "[^\n]+") do
+      local name, value = string.match(line, "^([^:]+):%s*(.-)%s*$")
+      assert(name, "WRK_HEADERS: not a 'Name: value' line: " .. line)
+      wrk.headers[name] = value
+   end
+end
 
 local body_file = os.getenv("WRK_BODY_FILE")
 if body_file and body_file ~= "" then
