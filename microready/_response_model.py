@@ -14,8 +14,9 @@ Two ways, chosen at registration by the model's type:
 * any other type (dataclasses, TypedDicts, lists and dicts of them, scalars)
   goes through microready's own converters (``_convert``) and ``_dump``,
   which applies the options the way pydantic does for those types: a field is
-  *unset* when the returned mapping did not have it (every field of a returned
-  dataclass is set), *default* when it equals its declared default.
+  *default* when it equals its declared default, and, as pydantic counts them,
+  every field of a dataclass is *set* (so ``exclude_unset`` only drops the keys
+  a TypedDict value does not have, which are absent anyway).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Union, get_args, get_origin
 
-from ._convert import ConversionError, compile_converter, is_pydantic_type, relocate
+from ._convert import ConversionError, compile_converter, is_pydantic_type, is_typeddict, relocate
 from ._convert.errors import pydantic_errors
 from .encoders import jsonable_encoder
 from .exceptions import ResponseValidationError
@@ -141,7 +142,7 @@ def _own_renderer(tp: Any, options: _Options) -> Callable[[Any], Any]:
             validated = converter(prepared) if converter is not None else prepared
         except ConversionError as exc:
             raise ResponseValidationError(relocate(exc.errors, ("response",)), body=value) from None
-        return _dump(shape, validated, prepared, options, options.include, options.exclude)
+        return _dump(shape, validated, options, options.include, options.exclude)
 
     return render
 
@@ -179,7 +180,7 @@ def _shape_of(tp: Any) -> Shape:
             (f.name, _dataclass_default(f), _shape_of(hints[f.name]))
             for f in dataclasses.fields(tp)
         ))
-    if typing.is_typeddict(tp):
+    if is_typeddict(tp):
         hints = typing.get_type_hints(tp)
         return ("record", tuple((key, _MISSING, _shape_of(hint)) for key, hint in hints.items()))
     container = origin if origin is not None else tp
@@ -215,7 +216,7 @@ def _child(spec: Mapping[Any, Any] | None, key: Any) -> tuple[bool, Any]:
     return True, (None if entry is True or entry is ... else entry)
 
 
-def _dump(shape: Shape, value: Any, raw: Any, options: _Options,
+def _dump(shape: Shape, value: Any, options: _Options,
           include: IncEx | None, exclude: IncEx | None) -> Any:
     kind = shape[0]
     if kind == "leaf" or value is None:
@@ -234,18 +235,14 @@ def _dump(shape: Shape, value: Any, raw: Any, options: _Options,
             dropped, sub_exclude = _child(excluding, name)
             if dropped and sub_exclude is None:
                 continue
-            if options.exclude_unset and isinstance(raw, Mapping) and name not in raw:
-                continue
             if options.exclude_defaults and default is not _MISSING and item == default:
                 continue
             if options.exclude_none and item is None:
                 continue
-            sub_raw = raw.get(name, _MISSING) if isinstance(raw, Mapping) else _MISSING
-            out[name] = _dump(child, item, sub_raw, options, sub_include, sub_exclude)
+            out[name] = _dump(child, item, options, sub_include, sub_exclude)
         return out
     if kind == "list":
         items = []
-        raws = raw if isinstance(raw, list) else []
         for index, item in enumerate(value):
             named, sub_include = _child(including, index)
             if including is not None and not named:
@@ -253,8 +250,7 @@ def _dump(shape: Shape, value: Any, raw: Any, options: _Options,
             dropped, sub_exclude = _child(excluding, index)
             if dropped and sub_exclude is None:
                 continue
-            sub_raw = raws[index] if index < len(raws) else _MISSING
-            items.append(_dump(shape[1], item, sub_raw, options, sub_include, sub_exclude))
+            items.append(_dump(shape[1], item, options, sub_include, sub_exclude))
         return items
     mapping: dict[Any, Any] = {}  # "dict"
     for key, item in value.items():
@@ -264,7 +260,5 @@ def _dump(shape: Shape, value: Any, raw: Any, options: _Options,
         dropped, sub_exclude = _child(excluding, key)
         if dropped and sub_exclude is None:
             continue
-        sub_raw = raw.get(key, _MISSING) if isinstance(raw, Mapping) else _MISSING
-        mapping[jsonable_encoder(key)] = _dump(shape[1], item, sub_raw, options, sub_include,
-                                               sub_exclude)
+        mapping[jsonable_encoder(key)] = _dump(shape[1], item, options, sub_include, sub_exclude)
     return mapping

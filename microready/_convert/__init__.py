@@ -39,7 +39,7 @@ from .errors import (
     relocate,
     type_name,
 )
-from .records import is_pydantic_type, record_fields
+from .records import is_pydantic_type, is_typeddict, record_fields
 from .validators import has_validators, with_validators
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "has_validators",
     "is_body_type",
     "is_pydantic_type",
+    "is_typeddict",
     "missing_error",
     "record_fields",
     "relocate",

@@ -28,14 +28,20 @@ from .choices import enum_converter, literal_converter
 from .constraints import constraints_from_metadata, with_constraints
 from .containers import dict_converter, fixed_tuple_converter, sequence_converter, union_converter
 from .errors import Converter, UnsupportedType, type_name
-from .records import dataclass_converter, is_pydantic_type, pydantic_converter, typeddict_converter
+from .records import (
+    dataclass_converter,
+    is_pydantic_type,
+    is_typeddict,
+    pydantic_converter,
+    typeddict_converter,
+)
 from .scalars import SCALARS
 from .uploads import upload_converter
 from .validators import has_validators, with_validators
 
 __all__ = ["compile_converter", "is_body_type"]
 
-_cache: dict[Any, Converter | None] = {}
+_cache: dict[Any, Converter | None] = {}  # by type (a union: with its members' order)
 
 
 class _Forward:
@@ -55,21 +61,24 @@ def compile_converter(tp: Any, constraints: Constraints | None = None) -> Conver
     """The converter for ``tp``; None means "use the value as it is"."""
     if constraints:
         return with_constraints(compile_converter(tp), constraints)
+    # ``A | B`` and ``B | A`` are equal and hash alike, but the first member that
+    # converts wins, so the order is part of the key.
+    key = (tp, get_args(tp)) if get_origin(tp) in (Union, types.UnionType) else tp
     try:
-        return _cache[tp]
+        return _cache[key]
     except KeyError:
         pass
     except TypeError:  # an unhashable Annotated extra: build without caching
         return _build(tp)
     forward = _Forward()
-    _cache[tp] = forward  # a self-referencing type finds this while it is being built
+    _cache[key] = forward  # a self-referencing type finds this while it is being built
     try:
         converter = _build(tp)
     except BaseException:
-        del _cache[tp]
+        del _cache[key]
         raise
     forward.target = converter if converter is not None else _identity
-    _cache[tp] = converter
+    _cache[key] = converter
     return converter
 
 
@@ -112,7 +121,7 @@ def _build(tp: Any) -> Converter | None:
             return pydantic_converter(tp)
         if dataclasses.is_dataclass(tp):
             return dataclass_converter(tp, compile_converter)
-        if typing.is_typeddict(tp):
+        if is_typeddict(tp):
             return typeddict_converter(tp, compile_converter)
     container = origin if origin is not None else tp
     item = compile_converter(args[0]) if args else None
@@ -130,7 +139,7 @@ def _build(tp: Any) -> Converter | None:
     if container in _DICT_ORIGINS:
         return dict_converter(item, compile_converter(args[1]) if len(args) > 1 else None)
     raise UnsupportedType(
-        f"microready cannot convert request data to {type_name(tp)}; use str, int, float, bool, "
+        f"microready cannot convert values to {type_name(tp)}; use str, int, float, bool, "
         "an Enum, UUID, a list, a dict, a dataclass or a TypedDict (or a pydantic model)"
     )
 
@@ -157,7 +166,7 @@ def is_body_type(tp: Any) -> bool:
     if origin is Union or origin is types.UnionType:
         return any(is_body_type(a) for a in args if a is not type(None))
     if isinstance(tp, type) and (
-        dataclasses.is_dataclass(tp) or typing.is_typeddict(tp) or is_pydantic_type(tp)
+        dataclasses.is_dataclass(tp) or is_typeddict(tp) or is_pydantic_type(tp)
     ):
         return True
     container = origin if origin is not None else tp

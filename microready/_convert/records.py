@@ -34,6 +34,7 @@ __all__ = [
     "CompileType",
     "dataclass_converter",
     "is_pydantic_type",
+    "is_typeddict",
     "pydantic_converter",
     "record_fields",
     "typeddict_converter",
@@ -141,6 +142,15 @@ def typeddict_converter(tp: Any, compile_type: CompileType) -> Converter:
         return _read_fields(keys, value)
 
     return convert
+
+
+def is_typeddict(tp: Any) -> bool:
+    """A ``TypedDict`` from ``typing`` or from ``typing_extensions`` (which pydantic asks
+    for before Python 3.12, and ``typing.is_typeddict`` does not recognise there)."""
+    return typing.is_typeddict(tp) or (
+        isinstance(tp, type) and issubclass(tp, dict)
+        and hasattr(tp, "__required_keys__") and hasattr(tp, "__optional_keys__")
+    )
 
 
 def is_pydantic_type(tp: Any) -> bool:

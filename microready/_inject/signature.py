@@ -30,7 +30,7 @@ import dataclasses
 import inspect
 import types
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin, is_typeddict
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from .._convert import (
     Converter,
@@ -40,6 +40,7 @@ from .._convert import (
     has_validators,
     is_body_type,
     is_pydantic_type,
+    is_typeddict,
     record_fields,
     type_name,
     with_validators,

@@ -137,7 +137,7 @@ def test_unsupported_types() -> None:
     class Opaque:
         pass
 
-    with pytest.raises(UnsupportedType, match="cannot convert request data to Opaque"):
+    with pytest.raises(UnsupportedType, match="cannot convert values to Opaque"):
         compile_converter(Opaque)
 
 
