@@ -19,11 +19,12 @@ unchanged; microready has no OpenAPI generator, so they are only stored.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
+
+from ._depends import Dependency, SecurityDependency
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -105,6 +106,7 @@ class PathOptions(TypedDict, total=False):
     """What every marker takes after its default; ``Path()`` takes only these."""
 
     alias: str | None
+    validation_alias: str | None  # read under this key instead (FastAPI: it wins over alias)
     # The fields of Constraints, which Param.__init__ reads through dataclasses.fields:
     gt: float | None
     ge: float | None
@@ -123,6 +125,8 @@ class PathOptions(TypedDict, total=False):
     deprecated: bool | None
     include_in_schema: bool
     json_schema_extra: dict[str, Any] | None
+    openapi_examples: dict[str, Any] | None
+    serialization_alias: str | None  # names the value in a schema, never in a request
 
 
 class QueryOptions(PathOptions, total=False):
@@ -150,11 +154,25 @@ class FormOptions(QueryOptions, total=False):
     media_type: str
 
 
+# FastAPI's marker keywords microready does not act on yet: refused by name, never
+# accepted and ignored (tests/app/test_fastapi_keywords.py walks FastAPI's lists).
+NOT_SUPPORTED_YET: frozenset[str] = frozenset({
+    "alias_priority", "discriminator", "strict", "validate_default", "union_mode", "fail_fast",
+    "allow_inf_nan", "max_digits", "decimal_places",
+})
+
+
 def _check_keywords(callee: str, options: Mapping[str, object],
                     accepted: frozenset[str]) -> None:
-    """Python's own TypeError for a keyword ``callee`` does not take: at run time
-    ``**options`` accepts any, and the TypedDict's keys say which are meant."""
+    """Python's own TypeError for a keyword ``callee`` does not take (at run time
+    ``**options`` accepts any; the TypedDict's keys say which are meant), and a
+    clearer one for FastAPI's keywords that microready does not support yet."""
     for name in options:
+        if name in NOT_SUPPORTED_YET:
+            raise TypeError(
+                f"{callee}({name}=...) is not supported by microready yet; remove it "
+                f"(README.md, 'Differences from FastAPI', lists what is missing)"
+            )
         if name not in accepted:
             raise TypeError(f"{callee}() got an unexpected keyword argument {name!r}")
 
@@ -175,14 +193,23 @@ class Param:
                 f"{type(self).__name__}() takes a default or a default_factory, not both: "
                 f"{self._marker_name}(default_factory=list) or {self._marker_name}(default=[...])"
             )
-        if alias is not None and not isinstance(alias, str):
-            raise TypeError(f"alias must be a str, got {type(alias).__name__}")
+        validation_alias = options.get("validation_alias")
+        for keyword, value in (("alias", alias), ("validation_alias", validation_alias)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(
+                    f"{keyword} must be a str, got {type(value).__name__} (pydantic's "
+                    f"AliasPath and AliasChoices are not supported yet)"
+                )
         if pattern is not None and regex is not None:
             raise TypeError("pass pattern= only (regex= is its old name)")
         # ``...`` (Ellipsis) is FastAPI's spelling of "required".
         self.default = REQUIRED if default is ... else default
         self.default_factory = default_factory
-        self.alias = alias
+        # The key the value is read under: validation_alias wins, as in FastAPI.
+        self.alias = validation_alias if validation_alias is not None else alias
+        self.schema_alias = alias
+        self.serialization_alias = options.get("serialization_alias")
+        self.openapi_examples = options.get("openapi_examples")
         self.title = options.get("title")
         self.description = options.get("description")
         checks: dict[str, Any] = {f.name: options.get(f.name) for f in fields(Constraints)}
@@ -259,71 +286,6 @@ class FileParam(FormParam):
     default_media_type = "multipart/form-data"
 
 
-class Dependency:
-    """``Depends(fn)``: call ``fn`` (with its own parameters solved) and pass its result.
-
-    ``scope`` is for ``yield`` dependencies (FastAPI 0.121): ``"request"`` (the
-    default) closes them after the response and its background tasks,
-    ``"function"`` as soon as the endpoint has returned, before the response.
-    """
-
-    __slots__ = ("dependency", "use_cache", "scope")
-
-    def __init__(self, dependency: Callable[..., Any] | None = None, *,
-                 use_cache: bool = True, scope: str | None = None) -> None:
-        if dependency is not None and not callable(dependency):
-            raise TypeError(_not_callable_message(dependency))
-        if scope not in (None, "function", "request"):
-            raise ValueError(
-                f"Depends(scope=...) is 'function' or 'request', not {scope!r}:\n"
-                f"    right: Depends(get_db, scope=\"function\")"
-            )
-        self.dependency = dependency
-        self.use_cache = use_cache
-        self.scope = scope
-
-    def __repr__(self) -> str:
-        name = getattr(self.dependency, "__qualname__", None) or repr(self.dependency)
-        cache = "" if self.use_cache else ", use_cache=False"
-        return f"{self._marker}({'' if self.dependency is None else name}{cache})"
-
-    _marker: ClassVar[str] = "Depends"
-
-
-class SecurityDependency(Dependency):
-    """``Security(fn, scopes=[...])``: a dependency that also names the OAuth2 scopes
-    it needs; ``SecurityScopes`` parameters below it receive them, accumulated."""
-
-    __slots__ = ("scopes",)
-    _marker = "Security"
-
-    def __init__(self, dependency: Callable[..., Any] | None = None, *,
-                 scopes: Sequence[str] | None = None, use_cache: bool = True) -> None:
-        super().__init__(dependency, use_cache=use_cache)
-        if isinstance(scopes, str):
-            raise TypeError(
-                f"Security(scopes=...) takes a list of scopes:\n"
-                f"    wrong: scopes={scopes!r}\n"
-                f"    right: scopes=[{scopes!r}]"
-            )
-        self.scopes: tuple[str, ...] = tuple(scopes or ())
-
-
-def _not_callable_message(value: object) -> str:
-    if inspect.iscoroutine(value) or inspect.isgenerator(value):
-        name = value.__name__
-        value.close()  # silences "never awaited"; it was a mistake anyway
-        return (
-            f"Depends() needs the function, not the result of calling it:\n"
-            f"    wrong: Depends({name}())\n"
-            f"    right: Depends({name})"
-        )
-    return (
-        f"Depends() needs a function or class to call, not {type(value).__name__} {value!r}:\n"
-        f"    right: Depends(get_db)"
-    )
-
-
 # -- the functions users call; typed ``-> Any`` like FastAPI's, so that
 # -- ``q: str = Query("x")`` type-checks.
 
@@ -390,7 +352,7 @@ def File(default: Any = REQUIRED, **options: Unpack[FormOptions]) -> Any:
 
 def Depends(
     dependency: Callable[..., Any] | None = None, *, use_cache: bool = True,
-    scope: Literal["function", "request"] | None = None,
+    scope: Literal["function", "request"] | None = None, max_concurrency: int | None = None,
 ) -> Any:
     """Inject what ``dependency`` returns (or yields), solving its own parameters first.
 
@@ -398,6 +360,11 @@ def Depends(
     annotated class. A dependency used twice in one request runs once unless
     ``use_cache=False``.
     """
+    if max_concurrency is not None:
+        raise TypeError(
+            "Depends(max_concurrency=...) is not supported by microready yet; remove it "
+            "(README.md, 'Differences from FastAPI', lists what is missing)"
+        )
     return Dependency(dependency, use_cache=use_cache, scope=scope)
 
 
