@@ -10,22 +10,34 @@ on asyncio or trio.
 Each call returns only after the request's background tasks have finished, so
 a test can check their effects straight away.
 
-Requests are built as FastAPI's TestClient (httpx) builds them, so tests written
-for it pass unchanged: ``data=`` and ``files=`` are encoded by
-``microready._client_request`` with httpx's rules, ``headers=`` may be a list of
-pairs (a name may repeat), and the client sends httpx's default headers with
-Starlette's ``user-agent: testclient`` (they are in ``client.headers``).
+FastAPI's TestClient is httpx, so tests written for it expect httpx's ways, and
+get them here:
+
+* requests are built by httpx's rules (``microready._client_request``): the
+  body from ``json=``, ``content=``, ``data=`` or ``files=``; httpx's default
+  headers with Starlette's ``user-agent: testclient`` (in ``client.headers``);
+  a header the test gives (``Host`` and ``User-Agent`` too) sent as given;
+  ``auth=(user, password)`` as Basic auth, per request or as ``client.auth``;
+* URLs by httpx's rules (``microready._client_url``): a ``base_url`` path is a
+  prefix, and ``params=`` replaces the query string;
+* ``client.cookies`` is a cookie jar (``microready._cookie_jar``) that keeps what
+  ``Set-Cookie`` says, by the standard library's rules, as httpx's does;
+* redirects are followed as httpx follows them, each response in ``history``;
+* an exception comes out as itself, never inside the exception groups of the
+  task groups it crossed: one the app raised (``raise_server_exceptions=True``),
+  one of the lifespan's startup or shutdown, and one the test raises inside
+  ``with TestClient(app):``, which (as in Starlette) is not thrown into the
+  lifespan: the shutdown runs as after any block.
 """
 
 from __future__ import annotations
 
-import json as jsonlib
+import builtins
+import importlib
 import types
-import zlib
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from typing import Any, Literal
-from urllib.parse import urlencode, urljoin, urlsplit
 
 import anyio
 import anyio.abc
@@ -33,16 +45,27 @@ import anyio.from_thread
 import h11
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._client_request import FormFiles, HeaderTypes, encode_body, merge_headers, refuse_two_bodies
+from ._client_headers import ClientHeaders, HeaderTypes
+from ._client_request import (
+    AuthTypes,
+    FormFiles,
+    basic_auth,
+    build_request,
+    encode_body,
+    redirect_request,
+    refuse_two_bodies,
+)
+from ._client_response import ClientRequest, TestResponse, read_response
+from ._client_url import ParamTypes, base, merge_url, with_params
+from ._cookie_jar import Cookies, CookieTypes
 from ._exchange import ServedApp
-from .datastructures import Address, Headers
+from .datastructures import Address
 from .server.protocol import Limits
 from .server.transport import ConnectionSettings, HTTPConnection
 
 __all__ = ["TestClient", "TestResponse"]
 
-QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]] | str | None
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 20  # httpx's default
 # What FastAPI's TestClient (httpx, with Starlette's user agent) sends unless told
 # otherwise. They live in ``client.headers``, so ``client.headers.clear()`` removes them.
 _DEFAULT_HEADERS = {
@@ -52,33 +75,39 @@ _DEFAULT_HEADERS = {
     "user-agent": "testclient",
 }
 
+# Python 3.11's built-in, or on 3.10 the backport that anyio depends on there.
+_GROUP: type[BaseException] = getattr(builtins, "BaseExceptionGroup", None) or (
+    importlib.import_module("exceptiongroup").BaseExceptionGroup
+)
 
-class TestResponse:
-    """What the app answered: ``status_code``, ``headers``, ``content``, ``text``, ``json()``."""
 
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, status_code: int, headers: list[tuple[bytes, bytes]], content: bytes,
-                 http_version: str, url: str) -> None:
-        self.status_code = status_code
-        self.headers = Headers(headers)
-        self.content = content
-        self.http_version = http_version
-        self.url = url
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        return jsonlib.loads(self.content)
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300
+class _ClientDefault:
+    """``auth=``'s default: the client's ``auth`` (``auth=None`` sends none)."""
 
     def __repr__(self) -> str:
-        return f"<TestResponse [{self.status_code}]>"
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT = _ClientDefault()
+
+
+@contextmanager
+def _unwrapped() -> Iterator[None]:
+    """Raise an exception of the exchange itself, not inside the groups of the task
+    groups it crossed, each of which holds only that one."""
+    try:
+        yield
+    except _GROUP as group:
+        leaf: BaseException = group
+        while isinstance(leaf, _GROUP) and len(getattr(leaf, "exceptions")) == 1:  # noqa: B009
+            leaf = getattr(leaf, "exceptions")[0]  # noqa: B009
+        if leaf is group:
+            raise
+        context = leaf.__context__
+        try:
+            raise leaf  # the group is no cause of it, only a wrapper
+        finally:
+            leaf.__context__ = context
 
 
 class _MemoryByteStream(anyio.abc.ByteStream):
@@ -139,47 +168,75 @@ class TestClient:
         base_url: str = "http://testserver",
         raise_server_exceptions: bool = True,
         backend: Literal["asyncio", "trio"] = "asyncio",
-        cookies: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
+        cookies: CookieTypes | None = None,
+        headers: HeaderTypes | None = None,
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
         limits: Limits | None = None,
+        auth: AuthTypes | None = None,
     ) -> None:
         if not isinstance(app, ServedApp):
             raise TypeError(
                 f"TestClient needs a microready app (MicroReady()), got {type(app).__name__}"
             )
         self.app = app
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base(base_url)
         self.raise_server_exceptions = raise_server_exceptions
         self.backend = backend
-        self.cookies: dict[str, str] = dict(cookies or {})
-        self.headers: dict[str, str] = {
-            **_DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}
-        }
+        self.cookies = cookies  # the setters make a jar and headers of them
+        self.headers = headers
+        self.auth = auth
         self.follow_redirects = follow_redirects
         self.client_address = Address(*client)
         self.limits = limits or Limits()
         self._exit_stack: ExitStack | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
 
+    @property
+    def cookies(self) -> Cookies:
+        """The client's cookie jar: what the app's ``Set-Cookie`` headers left, and
+        what the test set (``client.cookies["a"] = "b"``), sent with every request."""
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: CookieTypes | None) -> None:
+        self._cookies = Cookies(cookies)
+
+    @property
+    def headers(self) -> ClientHeaders:
+        """What every request sends, unless it gives a header of that name itself."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, headers: HeaderTypes | None) -> None:
+        # As httpx: the defaults, then the given ones (Starlette's user agent at the end).
+        given = ClientHeaders(headers)
+        given.setdefault("user-agent", "testclient")
+        self._headers = ClientHeaders(_DEFAULT_HEADERS)
+        self._headers.update(given)
+
     # -- lifespan --------------------------------------------------------------------
 
     def __enter__(self) -> TestClient:
+        # A startup's exception comes out as itself (the portal passes it on), and so
+        # does an exception group the lifespan's own task group made, as in Starlette.
         with ExitStack() as stack:
             portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
                 anyio.from_thread.start_blocking_portal(self.backend)
             )
             self._portal = stack.enter_context(portal_cm)
+            stack.callback(setattr, self, "_portal", None)
             stack.enter_context(self._portal.wrap_async_context_manager(self._serving(True)))
             self._exit_stack = stack.pop_all()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: types.TracebackType | None) -> None:
-        stack, self._exit_stack, self._portal = self._exit_stack, None, None
+        # As in Starlette, the block's own exception is not thrown into the lifespan:
+        # the shutdown runs as after any block, and the exception goes on as itself.
+        stack, self._exit_stack = self._exit_stack, None
         if stack is not None:
-            stack.__exit__(exc_type, exc, tb)
+            stack.close()
 
     @asynccontextmanager
     async def _serving(self, with_lifespan: bool) -> AsyncIterator[None]:
@@ -197,39 +254,55 @@ class TestClient:
         method: str,
         url: str,
         *,
-        params: QueryParams = None,
-        json: Any = None,
         content: bytes | str | None = None,
         data: Mapping[str, Any] | None = None,
         files: FormFiles | None = None,
+        json: Any = None,
+        params: ParamTypes | None = None,
         headers: HeaderTypes | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | _ClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | None = None,
     ) -> TestResponse:
-        """Send one request. The body is ``json=``, ``content=``, or a form: ``data=``
-        (urlencoded), with ``files=`` multipart, encoded as httpx encodes them."""
+        """Send one request (and follow its redirects), as httpx's ``Client.request``.
+
+        The body is ``json=``, ``content=``, or a form: ``data=`` (urlencoded), with
+        ``files=`` multipart. ``cookies=`` are sent with this request only, besides the
+        client's; the app's ``Set-Cookie`` headers go to ``client.cookies``.
+        """
         _refuse_inside_event_loop()
+        method = method.upper()
         refuse_two_bodies(method, json, content, data, files)
-        all_headers = merge_headers(self.headers, headers)
-        given_type = next((v for k, v in all_headers if k == "content-type"), None)
-        body, content_type = encode_body(json, content, data, files, given_type)
-        if content_type is not None and given_type is None:
-            all_headers.append(("content-type", content_type))
-        jar = {**self.cookies, **(cookies or {})}
+        merged = self.headers.copy()
+        merged.update(headers)
+        body, content_type = encode_body(json, content, data, files, merged.get("content-type"))
+        target = merge_url(self.base_url, str(url))
+        if params is not None:
+            target = with_params(target, params)
+
+        def jar() -> Cookies:  # the client's, with this request's cookies=
+            if cookies is None:
+                return self.cookies
+            with_these = Cookies(self.cookies)
+            with_these.update(cookies)
+            return with_these
+
+        request = build_request(method, target, merged, jar(), body, content_type)
+        credentials = self.auth if isinstance(auth, _ClientDefault) else auth
+        if credentials is not None:
+            request.headers["authorization"] = basic_auth(credentials)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
-        target_url = self._absolute(url, params)
-        for _ in range(20):
-            response = self._send(method.upper(), target_url, all_headers, body, jar)
-            location = response.headers.get("location")
-            if not (follow and response.status_code in _REDIRECTS and location):
+        history: list[TestResponse] = []
+        while True:
+            response = self._send(request)
+            response.history = list(history)
+            if not (follow and response.has_redirect_location):
                 return response
-            target_url = urljoin(target_url, location)
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method.upper() == "POST"
-            ):
-                method, body = "GET", b""
-                all_headers = [(k, v) for k, v in all_headers if k != "content-type"]
-        raise RuntimeError(f"more than 20 redirects, the last to {target_url}")
+            if len(history) == _MAX_REDIRECTS:
+                raise RuntimeError(f"more than {_MAX_REDIRECTS} redirects, the last to "
+                                   f"{response.headers['location']}")
+            history.append(response)
+            request = redirect_request(request, response, jar())
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("GET", url, **kwargs)
@@ -252,117 +325,50 @@ class TestClient:
     def delete(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", url, **kwargs)
 
-    def _absolute(self, url: str, params: QueryParams) -> str:
-        if not urlsplit(url).scheme:
-            url = self.base_url + ("" if url.startswith("/") else "/") + url
-        if params:
-            query = params if isinstance(params, str) else urlencode(
-                list(params.items()) if isinstance(params, Mapping) else list(params), doseq=True
-            )
-            url += ("&" if "?" in url else "?") + query
-        return url
-
-    def _send(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
-              jar: dict[str, str]) -> TestResponse:
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        wire_headers = [("host", parts.netloc or "testserver")]
-        wire_headers += [(k, v) for k, v in headers if k != "host"]
-        if jar:
-            wire_headers.append(("cookie", "; ".join(f"{k}={v}" for k, v in jar.items())))
-        if body or method in ("POST", "PUT", "PATCH"):
-            wire_headers.append(("content-length", str(len(body))))
+    def _send(self, request: ClientRequest) -> TestResponse:
         errors: list[BaseException] = []
 
         async def exchange() -> TestResponse:
-            return await self._exchange(method, target, wire_headers, body, url, errors)
+            return await self._exchange(request, errors)
 
-        if self._portal is not None:
-            response = self._portal.call(exchange)
-        else:
-            with anyio.from_thread.start_blocking_portal(self.backend) as portal:
-                response = portal.call(self._exchange_serving, exchange)
+        with _unwrapped():
+            if self._portal is not None:
+                response = self._portal.call(exchange)
+            else:
+                with anyio.from_thread.start_blocking_portal(self.backend) as portal:
+                    response = portal.call(self._exchange_serving, exchange)
         if errors and self.raise_server_exceptions:
             raise errors[0]
-        for value in response.headers.getlist("set-cookie"):
-            name, _, rest = value.partition("=")
-            cookie_value = rest.split(";", 1)[0]
-            if "max-age=0" in value.lower():
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = cookie_value
+        self.cookies.extract(request.url, request.headers, response.headers.multi_items())
         return response
 
-    async def _exchange_serving(self, exchange: Any) -> TestResponse:
+    async def _exchange_serving(self, exchange: Callable[[], Awaitable[TestResponse]]
+                                ) -> TestResponse:
         async with self._serving(False):
-            result: TestResponse = await exchange()
-            return result
+            return await exchange()
 
-    async def _exchange(self, method: str, target: str, headers: list[tuple[str, str]],
-                        body: bytes, url: str, errors: list[BaseException]) -> TestResponse:
+    async def _exchange(self, request: ClientRequest,
+                        errors: list[BaseException]) -> TestResponse:
         settings = ConnectionSettings(
             self.app, self.limits, access_log=False, on_app_error=errors.append
         )
         client_end, server_end = _pipe()
         peer = h11.Connection(h11.CLIENT)
-        request_bytes = peer.send(h11.Request(method=method, target=target, headers=headers))
-        if body:
-            request_bytes += peer.send(h11.Data(data=body))
+        request_bytes = peer.send(h11.Request(
+            method=request.method, target=request.url.raw_path, headers=request.headers.raw
+        ))
+        if request.content:
+            request_bytes += peer.send(h11.Data(data=request.content))
         request_bytes += peer.send(h11.EndOfMessage())
         async with anyio.create_task_group() as task_group:
             task_group.start_soon(HTTPConnection(server_end, settings, self.client_address).run)
             await client_end.send(request_bytes)
-            response = await _read_response(peer, client_end, url)
+            response = await read_response(peer, client_end, request)
             # Closing our end lets the connection finish its cycle, which is when
             # it hands the tasks to the runner; the task group waits for that.
             await client_end.aclose()
         await self.app.background.join()
         return response
-
-
-async def _read_response(peer: h11.Connection, stream: _MemoryByteStream, url: str) -> TestResponse:
-    head: h11.Response | None = None
-    chunks: list[bytes] = []
-    while True:
-        event = peer.next_event()
-        if event is h11.NEED_DATA:
-            try:
-                peer.receive_data(await stream.receive())
-            except anyio.EndOfStream:
-                peer.receive_data(b"")
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            head = event
-        elif isinstance(event, h11.Data):
-            chunks.append(bytes(event.data))
-        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-            break
-    if head is None:
-        raise RuntimeError("the server closed the connection without a response")
-    headers = list(head.headers)
-    content = _decode_content(b"".join(chunks), Headers(headers).getlist("content-encoding"))
-    return TestResponse(head.status_code, headers, content, head.http_version.decode(), url)
-
-
-def _decode_content(content: bytes, encodings: list[str]) -> bytes:
-    """The body with its gzip and deflate codings undone, as httpx gives it: the
-    client sends ``Accept-Encoding: gzip, deflate``. Codings are listed in the order
-    they were applied (RFC 9110 section 8.4), so they are undone last first."""
-    codings = [c.strip().lower() for value in encodings for c in value.split(",")]
-    for coding in reversed(codings):
-        if not content:
-            break
-        if coding == "gzip":
-            content = zlib.decompress(content, zlib.MAX_WBITS | 16)
-        elif coding == "deflate":
-            # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-            try:
-                content = zlib.decompress(content)
-            except zlib.error:
-                content = zlib.decompress(content, -zlib.MAX_WBITS)
-    return content
 
 
 def _refuse_inside_event_loop() -> None:
@@ -379,5 +385,3 @@ def _refuse_inside_event_loop() -> None:
         "    right: def test_x(): TestClient(app).get('/')\n"
         "or, in an async test, call await app.handle(...) or serve the app for real."
     )
-
-

@@ -1,0 +1,1 @@
+"""docs_src/app_testing: the "Testing" tutorial."""

@@ -1,0 +1,1 @@
+"""docs_src/events: the "Lifespan Events" page."""
