@@ -11,7 +11,8 @@ One request, in ``handle``:
    answers 404/405 through the exception handlers;
 2. run: ``_inject.run_endpoint`` calls the endpoint with what its plan asks
    for: nothing, path/query/header/cookie values, or the full dependency
-   solver;
+   solver (a route whose class overrides ``get_route_handler`` runs through
+   that handler instead, see ``_route_handler``);
 3. respond: the result becomes a response (JSON unless the route says
    otherwise), and the ``Reply`` carries the response, the request's background tasks (the
    injected ``BackgroundTasks`` first, then the response's own ``background``:
@@ -36,16 +37,17 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from ._events import EventHandler, run_event_handlers
 from ._exchange import Reply
 from ._inject import DependencyOverrides, RequestState, close_failed, run_endpoint
-from ._utils import NO_CONTENT_STATUSES, is_async_callable
+from ._route_handler import respond, run_route_handler, task_list, then
+from ._utils import is_async_callable
 from .background.runner import BackgroundRunner
-from .background.tasks import BackgroundTask, BackgroundTasks
 from .datastructures import State
 from .exception_handlers import http_exception_handler, request_validation_exception_handler
 from .exceptions import HTTPException, RequestValidationError
 from .requests import ClientDisconnect, Request
-from .responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from .responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from .routing import Mount, Route, Router, RouteTable, allowed_methods
 
 __all__ = ["ExceptionHandler", "Lifespan", "MicroReady"]
@@ -58,25 +60,16 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
-def _task_list(background: BackgroundTask[Any] | BackgroundTasks) -> list[BackgroundTask[Any]]:
-    if isinstance(background, BackgroundTasks):
-        return list(background.tasks)
-    return [background]
-
-
-def _then(first: Callable[[], Awaitable[None]] | None,
-          second: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    """``first`` (if any), then ``second`` even if ``first`` failed."""
-    if first is None:
-        return second
-
-    async def both() -> None:
-        try:
-            await first()
-        finally:
-            await second()
-
-    return both
+def _slash_redirect(request: Request) -> str:
+    """The request's URL with the trailing slash added or removed, absolute as
+    Starlette sends it: ``http://`` (the one scheme the server speaks), the
+    ``Host``, then the path and query as the client wrote them. Without a
+    ``Host`` (HTTP/1.0) the path alone, which RFC 9110 section 10.2.2 allows."""
+    raw_path, question, query = request.raw_target.partition(b"?")
+    raw_path = raw_path[:-1] if raw_path.endswith(b"/") else raw_path + b"/"
+    location = (raw_path + question + query).decode("latin-1")
+    host = request.headers.get("host")
+    return f"http://{host}{location}" if host else location
 
 
 def _describe(request: Request) -> str:
@@ -88,7 +81,8 @@ class MicroReady(Router):
     """The application: ``app = MicroReady()``; ``@app.get("/")``; ``microready.run(app)``.
 
     ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
-    default_response_class=JSONResponse, redirect_slashes=True, strict_content_type=True)``
+    default_response_class=JSONResponse, redirect_slashes=True, strict_content_type=True,
+    route_class=Route, on_startup=[...], on_shutdown=[...])``
     """
 
     _label = "app"
@@ -105,9 +99,13 @@ class MicroReady(Router):
         title: str = "MicroReady",
         description: str = "",
         version: str = "0.1.0",
+        route_class: type[Route] | None = None,
+        on_startup: Sequence[EventHandler] | None = None,
+        on_shutdown: Sequence[EventHandler] | None = None,
     ) -> None:
         super().__init__(dependencies=dependencies, default_response_class=default_response_class,
-                         strict_content_type=strict_content_type)
+                         strict_content_type=strict_content_type, route_class=route_class,
+                         on_startup=on_startup, on_shutdown=on_shutdown)
         self.title = title
         self.description = description
         self.version = version
@@ -187,15 +185,28 @@ class MicroReady(Router):
     # -- lifespan --------------------------------------------------------------------
 
     def lifespan_context(self) -> AbstractAsyncContextManager[None]:
-        """Startup before the block, shutdown after it; the server runs it around serving."""
+        """Startup before the block, shutdown after it; the server runs it around serving.
+
+        The ``lifespan=`` context, or else the ``on_event`` handlers (``_events``).
+        """
         return self._run_lifespan()
 
     @asynccontextmanager
     async def _run_lifespan(self) -> AsyncIterator[None]:
         self._route_table()  # build it now, not during the first request
         if self._lifespan is None:
-            yield
+            await run_event_handlers(self.on_startup)
+            try:
+                yield
+            finally:
+                await run_event_handlers(self.on_shutdown)
             return
+        if self.on_startup or self.on_shutdown:  # FastAPI's rule, said out loud
+            error_logger.warning(
+                "the app has a lifespan=, so its %d startup and %d shutdown handler(s) "
+                "(on_event, add_event_handler) are not run, as in FastAPI: move them "
+                "into the lifespan", len(self.on_startup), len(self.on_shutdown),
+            )
         manager = self._lifespan(self)
         if not isinstance(manager, AbstractAsyncContextManager) and not hasattr(
             manager, "__aenter__"
@@ -253,7 +264,10 @@ class MicroReady(Router):
             except Exception as exc:
                 return await self._failed(request, exc, None)
             background = response.background
-            return Reply(response, _task_list(background) if background is not None else [])
+            return Reply(response, task_list(background) if background is not None else [])
+        handler = route.handler
+        if handler is not None:  # a Route subclass with its own get_route_handler()
+            return await run_route_handler(self, route, handler, request)
         plan = route.plan
         state = RequestState(
             request, route.status_code, route.strict_content_type is not False,
@@ -261,7 +275,7 @@ class MicroReady(Router):
         ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)
-            reply = self._respond(route, result, state)
+            reply = respond(route, result, state)
             if isinstance(reply.response, FileResponse):
                 # Its size, time and the requested range are read now, in a worker
                 # thread, so a missing file is a 500 the handlers see, not a broken body.
@@ -276,60 +290,8 @@ class MicroReady(Router):
             raise
         if request._form is not None:
             # Uploads stay open for the background tasks, and close after them.
-            reply.cleanup = _then(reply.cleanup, request.close)
+            reply.cleanup = then(reply.cleanup, request.close)
         return reply
-
-    @staticmethod
-    def _respond(route: Route, result: Any, state: RequestState | None) -> Reply:
-        """The endpoint's result as a response, with the work to run after it is sent.
-
-        A result that is not a ``Response`` goes into the route's response class
-        (JSON unless it says otherwise) with the status and headers an injected
-        ``Response`` parameter set; a generator endpoint's generator goes into
-        the streamed response its route chose (``_streaming``). The tasks: the
-        injected ``BackgroundTasks`` first, then the response's own ``background``.
-        """
-        if isinstance(result, Response):
-            response = result
-        else:
-            model = route.response_model
-            if model is not None:  # validated and filtered; a misfit raises (a 500)
-                result = model.render(result)
-            status = route.status_code
-            sub = state.response if state is not None else None
-            if sub is not None:
-                status = sub.status_code
-            stream = route.stream
-            if stream is not None:
-                response = stream(result, status)
-            elif status is not None and status in NO_CONTENT_STATUSES:
-                response = Response(status_code=status)
-            elif route.response_class is JSONResponse:
-                response = JSONResponse(result, status if status is not None else 200)
-            elif status is None:
-                response = route.response_class(result)
-            else:
-                response = route.response_class(result, status_code=status)
-            if sub is not None:
-                response.raw_headers.extend(sub.raw_headers)
-        background = response.background
-        if state is None:
-            if background is None:
-                return Reply(response)
-            return Reply(response, _task_list(background))
-        injected = state.tasks
-        if injected is None:
-            tasks = []
-        elif route.stream is not None:
-            # The live list: a streaming generator may add tasks until its last
-            # item, and the server reads the list only after the last chunk.
-            tasks = injected.tasks
-        else:
-            tasks = list(injected.tasks)
-        if background is not None and background is not injected:
-            tasks = [*tasks, *_task_list(background)]  # never extend the live list
-        stack = state.stack
-        return Reply(response, tasks, stack.aclose if stack is not None else None)
 
     async def _no_route(self, request: Request, other_methods: tuple[Route, ...]) -> Reply:
         if other_methods:
@@ -339,10 +301,7 @@ class MicroReady(Router):
             if self.redirect_slashes and path != "/":
                 other = path[:-1] if path.endswith("/") else path + "/"
                 if self._route_table().matches_any(other):
-                    raw_path, question, query = request.raw_target.partition(b"?")
-                    raw_path = raw_path[:-1] if raw_path.endswith(b"/") else raw_path + b"/"
-                    location = (raw_path + question + query).decode("latin-1")
-                    return Reply(RedirectResponse(location))
+                    return Reply(RedirectResponse(_slash_redirect(request)))
             exc = HTTPException(404)
         response, error = await self._answer(request, exc)
         return Reply(response, error=error)
@@ -365,7 +324,7 @@ class MicroReady(Router):
                     exc = outcome  # e.g. a dependency turned it into an HTTPException
         response, error = await self._answer(request, exc)
         background = response.background
-        return Reply(response, _task_list(background) if background is not None else [],
+        return Reply(response, task_list(background) if background is not None else [],
                      None, error)
 
     def _handler_for(self, exc: BaseException) -> tuple[ExceptionHandler | None, bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from .datastructures import URL, Address, FormData, Headers, QueryParams, State
@@ -20,6 +20,11 @@ from .formparsers import parse_form
 __all__ = ["Request", "ClientDisconnect"]
 
 ReceiveBody = Callable[[], Awaitable[bytes]]
+RequestT = TypeVar("RequestT", bound="Request")
+
+_STREAMED = ("the request body was already streamed (by this request, or by one made from "
+             "it with from_request); call await request.body() before streaming if you "
+             "need to read it twice")
 
 
 class ClientDisconnect(Exception):
@@ -46,6 +51,7 @@ class Request:
         "_form",
         "scope",
     )
+    _body: bytes  # set when the body is read (see __init__)
 
     def __init__(
         self,
@@ -66,7 +72,8 @@ class Request:
         self.app = app
         self.path_params: dict[str, Any] = {}
         self._receive = receive
-        self._body: bytes | None = None
+        # ``_body`` is set once the body is read, as in Starlette: a subclass may
+        # test ``hasattr(self, "_body")`` (FastAPI's GzipRequest does).
         self._stream_consumed = False
         self._headers: Headers | None = None
         self._query_params: QueryParams | None = None
@@ -76,6 +83,31 @@ class Request:
         self._form: FormData | None = None
         # Per-request scratch space for the framework (e.g. the dependency cache).
         self.scope: dict[str, Any] = {}
+
+    @classmethod
+    def from_request(cls: type[RequestT], request: Request) -> RequestT:
+        """``request`` as an instance of ``cls``, a ``Request`` subclass.
+
+        microready's spelling of FastAPI's ``GzipRequest(request.scope,
+        request.receive)``, for a route handler that swaps the request
+        (``get_route_handler``). The new request shares the original's
+        ``scope``, ``state`` and path parameters, and what it already read (the
+        headers, the body, the form). A body not read yet is the new request's
+        to read: the original can no longer (``RuntimeError``), rather than
+        find it empty.
+        """
+        new = cls(method=request.method, target=request.raw_target,
+                  http_version=request.http_version, raw_headers=request.raw_headers,
+                  client=request.client, receive=request._receive, app=request.app)
+        new.path_params = request.path_params
+        new.scope = request.scope
+        new._stream_consumed = request._stream_consumed
+        if hasattr(request, "_body"):
+            new._body = request._body
+        request._stream_consumed = True  # the body, if not read yet, is the new one's
+        new._headers, new._url, new._state = request._headers, request._url, request.state
+        new._form = request._form
+        return new
 
     @property
     def url(self) -> URL:
@@ -123,15 +155,13 @@ class Request:
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the body as it arrives, without keeping it in memory."""
-        if self._body is not None:
+        if self._stream_consumed:
+            # Read before: what body() kept (or a subclass put there), if anything.
+            if not hasattr(self, "_body"):
+                raise RuntimeError(_STREAMED)
             if self._body:
                 yield self._body
             return
-        if self._stream_consumed:
-            raise RuntimeError(
-                "the request body was already streamed; call await request.body() "
-                "before streaming if you need to read it twice"
-            )
         self._stream_consumed = True
         if self._receive is None:
             return
@@ -143,8 +173,10 @@ class Request:
 
     async def body(self) -> bytes:
         """The whole body, read once and cached."""
-        if self._body is None:
+        if not self._stream_consumed:
             self._body = b"".join([chunk async for chunk in self.stream()])
+        elif not hasattr(self, "_body"):
+            raise RuntimeError(_STREAMED)
         return self._body
 
     async def json(self) -> Any:

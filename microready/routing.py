@@ -29,13 +29,26 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._convert import UnsupportedType
+from ._events import EventHandler, EventHandlers
 from ._inject import EndpointPlan, plan_endpoint
 from ._mount import Mount
 from ._path_template import PathTemplate
 from ._response_model import ResponseModel, model_from_annotation
+from ._route_handler import RouteHandler, checked_handler, original_handler
+from ._route_options import (
+    FROM_ANNOTATION,
+    MODEL_OPTIONS,
+    RouteKeywords,
+    RouteOptions,
+    check_dependencies,
+    check_prefix,
+    check_route_class,
+    model_options,
+    refuse_unknown_keywords,
+)
 from ._route_table import NoMatchFound, RouteTable, allowed_methods, fill_path, url_path_for
 from ._streaming import StreamMaker, stream_maker
 from .params import Dependency
@@ -47,10 +60,12 @@ elif TYPE_CHECKING:  # pragma: no cover - 3.10: only type checkers need it; they
     from typing_extensions import Unpack
 
 __all__ = [
+    "APIRoute",
     "Mount",
     "NoMatchFound",
     "PathTemplate",
     "Route",
+    "RouteHandler",
     "RouteKeywords",
     "RouteOptions",
     "RouteTable",
@@ -64,98 +79,13 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 # -- routes --------------------------------------------------------------------------
 
 
-class RouteOptions(TypedDict, total=False):
-    """Options every route decorator takes besides ``status_code`` and friends.
-
-    These only describe the route (FastAPI uses them for OpenAPI, which
-    microready does not generate); they are kept on ``Route.metadata``.
-    """
-
-    tags: list[Any] | None
-    summary: str | None
-    description: str | None
-    response_description: str
-    responses: dict[Any, Any] | None
-    deprecated: bool | None
-    operation_id: str | None
-    include_in_schema: bool
-
-
-class RouteKeywords(RouteOptions, total=False):
-    """Every keyword of ``add_api_route``, ``api_route`` and the verb decorators.
-
-    Written once, so each decorator is one line and an editor still completes
-    (and mypy still checks) every keyword. A keyword not listed here is refused
-    with a TypeError that lists these.
-    """
-
-    status_code: int | None
-    response_class: type[Response] | None
-    dependencies: Sequence[Any] | None
-    name: str | None
-    strict_content_type: bool | None
-    # The response model (default: the return annotation; None: no model) and its options.
-    response_model: Any
-    response_model_include: Any
-    response_model_exclude: Any
-    response_model_by_alias: bool
-    response_model_exclude_unset: bool
-    response_model_exclude_defaults: bool
-    response_model_exclude_none: bool
-
-
-_ROUTE_KEYWORDS: frozenset[str] = RouteKeywords.__optional_keys__ | RouteKeywords.__required_keys__
-_MODEL_OPTIONS = tuple(key for key in RouteKeywords.__optional_keys__
-                       if key.startswith("response_model_"))
-# response_model's default: take the endpoint's return annotation (FastAPI 0.89).
-FROM_ANNOTATION: Any = object()
-
-
-def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``response_model_exclude_unset=True`` -> ``exclude_unset=True``, for ResponseModel."""
-    return {key.removeprefix("response_model_"): value for key, value in options.items()}
-
-
-def _refuse_unknown_keywords(options: Mapping[str, Any], label: str, path: str) -> None:
-    # Accepting a keyword we do not act on would hide a typo, or a FastAPI option
-    # microready lacks (response_model=...), behind a route that seems to work.
-    unknown = sorted(set(options) - _ROUTE_KEYWORDS)
-    if unknown:
-        raise TypeError(
-            f"route {path!r} on {label} got keyword(s) it does not support: "
-            f"{', '.join(unknown)}; it takes methods, {', '.join(sorted(_ROUTE_KEYWORDS))} "
-            f"(README.md, 'Differences from FastAPI', lists what is not there yet)"
-        )
-
-
-def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple[Dependency, ...]:
-    if dependencies is None:
-        return ()
-    if isinstance(dependencies, Dependency) or not isinstance(dependencies, Sequence):
-        raise TypeError(
-            f"{where}: dependencies= takes a list:\n"
-            f"    right: dependencies=[Depends(verify_token)]"
-        )
-    checked: list[Dependency] = []
-    for item in dependencies:
-        if not isinstance(item, Dependency):
-            name = getattr(item, "__name__", None) or repr(item)
-            raise TypeError(
-                f"{where}: each item of dependencies= must be wrapped in Depends():\n"
-                f"    wrong: dependencies=[{name}]\n"
-                f"    right: dependencies=[Depends({name})]"
-            )
-        if item.dependency is None:
-            raise TypeError(
-                f"{where}: Depends() in dependencies= needs the function to call, "
-                "e.g. dependencies=[Depends(verify_token)]"
-            )
-        checked.append(item)
-    return tuple(checked)
-
-
 class Route:
-    """One path operation: a path, its methods, the endpoint and its plan."""
+    """One path operation: a path, its methods, the endpoint and its plan.
+
+    FastAPI's ``APIRoute`` (``microready.routing.APIRoute`` is this class). A
+    subclass may override ``get_route_handler`` to wrap the handler that
+    answers its requests; see ``_route_handler``.
+    """
 
     def __init__(
         self,
@@ -222,7 +152,7 @@ class Route:
         try:
             self.response_model: ResponseModel | None = (
                 None if response_model is None else ResponseModel(
-                    response_model, **_model_options(self.response_model_options))
+                    response_model, **model_options(self.response_model_options))
             )
         except UnsupportedType as exc:
             raise TypeError(
@@ -235,6 +165,20 @@ class Route:
                          getattr(endpoint, "__name__", self.plan.root.name))
             if self.plan.streams else None
         )
+        # None for a plain Route: the app runs the endpoint itself, at no extra cost.
+        self.handler: RouteHandler | None = None if (
+            type(self).get_route_handler is Route.get_route_handler
+        ) else checked_handler(self, self.get_route_handler(), where)
+
+    def get_route_handler(self) -> RouteHandler:
+        """The async function that answers this route's requests: ``Request -> Response``.
+
+        It runs the endpoint with the route's plan and makes its response. A
+        subclass may override this to wrap it (FastAPI's ``APIRoute`` hook; see
+        ``_route_handler``); it is called once, when the route is made. To hand
+        the endpoint a ``Request`` subclass: ``MyRequest.from_request(request)``.
+        """
+        return original_handler(self)
 
     def copy_with(self, *, prefix: str, dependencies: Sequence[Dependency],
                   default_response_class: type[Response] | None,
@@ -246,7 +190,7 @@ class Route:
         merged: RouteOptions = {**metadata, **self.metadata}
         if metadata.get("tags") or self.metadata.get("tags"):
             merged["tags"] = [*(metadata.get("tags") or []), *(self.metadata.get("tags") or [])]
-        return Route(
+        return type(self)(  # an included route keeps its class, as in FastAPI
             prefix + self.path,
             self.endpoint,
             methods=[m for m in self.methods if m != "HEAD" or "GET" not in self.methods],
@@ -276,25 +220,13 @@ class Route:
 # -- routers -------------------------------------------------------------------------
 
 
-def _check_prefix(prefix: str, where: str) -> str:
-    if not isinstance(prefix, str):
-        raise TypeError(f"{where}: prefix must be a str such as '/items'")
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-        right = "/" + prefix.strip("/")
-        raise ValueError(
-            f"{where}: a prefix starts with '/' and does not end with one:\n"
-            f"    wrong: prefix={prefix!r}\n"
-            f"    right: prefix={right!r}"
-        )
-    return prefix
-
-
-class Router:
+class Router(EventHandlers):
     """A group of routes with a common prefix and dependencies (FastAPI's ``APIRouter``).
 
     ``router = Router(prefix="/items", dependencies=[Depends(verify_token)])``;
     decorate endpoints with ``@router.get("/{item_id}")``; mount it with
-    ``app.include_router(router)``.
+    ``app.include_router(router)``. ``route_class=`` is the class its routes
+    are made of (FastAPI's; a ``Route`` subclass, see ``Route.get_route_handler``).
     """
 
     _label = "router"  # how error messages name this object
@@ -302,11 +234,17 @@ class Router:
     def __init__(self, *, prefix: str = "", dependencies: Sequence[Any] | None = None,
                  default_response_class: type[Response] | None = None,
                  tags: list[Any] | None = None, responses: dict[Any, Any] | None = None,
-                 strict_content_type: bool | None = None) -> None:
-        self.prefix = _check_prefix(prefix, "Router()")
+                 strict_content_type: bool | None = None,
+                 route_class: type[Route] | None = None,
+                 on_startup: Sequence[EventHandler] | None = None,
+                 on_shutdown: Sequence[EventHandler] | None = None) -> None:
+        self.route_class = check_route_class(route_class or Route, Route,
+                                             f"{type(self).__name__}()")
+        self._init_event_handlers(on_startup, on_shutdown)
+        self.prefix = check_prefix(prefix, "Router()")
         # FastAPI's: False lets a JSON body without a Content-Type be read as JSON.
         self.strict_content_type = strict_content_type
-        self.dependencies = _check_dependencies(dependencies, "Router()")
+        self.dependencies = check_dependencies(dependencies, "Router()")
         self.default_response_class = default_response_class
         self.tags = list(tags or [])
         self.responses = dict(responses or {})
@@ -315,8 +253,13 @@ class Router:
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], *,
                       methods: Sequence[str] | None = None,
+                      route_class_override: type[Route] | None = None,
                       **options: Unpack[RouteKeywords]) -> Route:
-        """Register ``endpoint`` for ``path`` (what the decorators call)."""
+        """Register ``endpoint`` for ``path`` (what the decorators call).
+
+        The route is a ``self.route_class`` (or ``route_class_override``), read
+        now: setting ``app.router.route_class`` affects the routes added after.
+        """
         if path and not path.startswith("/"):
             raise ValueError(
                 f"route path {path!r} must start with '/':\n"
@@ -326,27 +269,28 @@ class Router:
         if not path and not self.prefix:
             raise ValueError("a route path cannot be empty; use '/'")
         where = f"route {path!r}"
-        _refuse_unknown_keywords(options, self._label, path)
+        refuse_unknown_keywords(options, self._label, path)
         status_code = options.pop("status_code", None)
         response_class = options.pop("response_class", None)
         dependencies = options.pop("dependencies", None)
         name = options.pop("name", None)
         strict_content_type = options.pop("strict_content_type", None)
         response_model = options.pop("response_model", FROM_ANNOTATION)
-        model_options = {
+        model_keywords = {
             key: options.pop(key)  # type: ignore[misc]
-            for key in _MODEL_OPTIONS if key in options
+            for key in MODEL_OPTIONS if key in options
         }
         metadata: RouteOptions = options  # what is left: the documentation-only options
         if self.tags or options.get("tags"):
             metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
-        route = Route(
+        route_class = check_route_class(route_class_override or self.route_class, Route, where)
+        route = route_class(
             self.prefix + path,
             endpoint,
             methods=methods,
             status_code=status_code,
             response_class=response_class or self.default_response_class,
-            dependencies=(*self.dependencies, *_check_dependencies(dependencies, where)),
+            dependencies=(*self.dependencies, *check_dependencies(dependencies, where)),
             name=name,
             metadata=metadata,
             strict_content_type=(
@@ -354,7 +298,7 @@ class Router:
                 else self.strict_content_type
             ),
             response_model=response_model,
-            response_model_options=model_options,
+            response_model_options=model_keywords,
         )
         route.response_class_explicit = response_class is not None
         self.routes.append(route)
@@ -410,7 +354,9 @@ class Router:
         """Mount ``router``'s routes here, under ``prefix`` and after ``dependencies``.
 
         The routes are copied as they are now, as FastAPI does: routes added to
-        ``router`` later are not seen.
+        ``router`` later are not seen. Each keeps its class (the ``route_class``
+        of the router it was declared on), and ``router``'s startup and shutdown
+        handlers join this one's (once each: FastAPI 0.165 runs them twice).
         """
         if not isinstance(router, Router):
             raise TypeError(
@@ -420,8 +366,8 @@ class Router:
         if router is self:
             raise ValueError("a router cannot include itself")
         where = "include_router()"
-        prefix = _check_prefix(prefix, where)
-        extra = (*self.dependencies, *_check_dependencies(dependencies, where))
+        prefix = check_prefix(prefix, where)
+        extra = (*self.dependencies, *check_dependencies(dependencies, where))
         metadata: RouteOptions = {}
         if tags:
             metadata["tags"] = list(tags)
@@ -434,6 +380,8 @@ class Router:
                 default_response_class=default_class, metadata=metadata,
                 strict_content_type=self.strict_content_type,
             ))
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
         self.revision += 1
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
@@ -466,3 +414,6 @@ class Router:
         ``NoMatchFound`` when no route has that name and exactly those parameters.
         """
         return url_path_for(self.routes, name, path_params)
+
+
+APIRoute = Route  # FastAPI's name: `from fastapi.routing import APIRoute` -> this

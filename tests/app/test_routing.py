@@ -230,11 +230,13 @@ async def test_trailing_slash_redirects_keep_the_query() -> None:
     async def things() -> str:
         return "things"
 
+    # Absolute, as Starlette sends it: the scheme and the Host, then the path and query.
     reply = await call(app, "GET", "/items?q=1")
     assert reply.response.status_code == 307
-    assert reply.response.headers["location"] == "/items/?q=1"
+    assert reply.response.headers["location"] == "http://testserver/items/?q=1"
     reply = await call(app, "GET", "/things/")
-    assert (reply.response.status_code, reply.response.headers["location"]) == (307, "/things")
+    assert (reply.response.status_code, reply.response.headers["location"]) == (
+        307, "http://testserver/things")
 
 
 @pytest.mark.anyio

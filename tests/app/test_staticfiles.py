@@ -126,7 +126,7 @@ def test_html_mode_serves_index_and_404_pages(anyio_backend: str, site: Path) ->
     assert (missing.status_code, missing.text) == (404, "<p>no such page</p>")
     assert missing.headers["content-type"] == "text/html; charset=utf-8"
     # The mount's own path: the app redirects /static to /static/, which has no index.
-    assert client.get("/static").headers["location"] == "/static/"
+    assert client.get("/static").headers["location"] == "http://testserver/static/"
     assert client.get("/static/").text == "<p>no such page</p>"
 
 
