@@ -113,7 +113,7 @@ class MicroReady(Router):
         self.state = State()
         self.background = BackgroundRunner()
         # FastAPI's: replace a dependency, at any depth, for the requests that follow.
-        self.dependency_overrides = DependencyOverrides()
+        self._dependency_overrides = DependencyOverrides()
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {
             HTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
@@ -125,6 +125,19 @@ class MicroReady(Router):
         self._lifespan_state: dict[str, Any] | None = None
         self._table = RouteTable(())
         self._table_version = -1
+
+    @property
+    def dependency_overrides(self) -> DependencyOverrides:
+        """FastAPI's: ``app.dependency_overrides[dep] = replacement``, at any depth."""
+        return self._dependency_overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, overrides: Mapping[Any, Any]) -> None:
+        # FastAPI's docs reset it with ``app.dependency_overrides = {}``: a plain dict is
+        # copied into the kind that plans replacements.
+        replaced = DependencyOverrides()
+        replaced.update(overrides)
+        self._dependency_overrides = replaced
 
     @property
     def router(self) -> Router:
@@ -271,7 +284,7 @@ class MicroReady(Router):
         plan = route.plan
         state = RequestState(
             request, route.status_code, route.strict_content_type is not False,
-            self.dependency_overrides or None,
+            self._dependency_overrides or None,
         ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)

@@ -260,3 +260,12 @@ async def test_function_scope_through_the_real_server() -> None:
         response = await client.read_response()
     assert response.json() is False  # the endpoint ran before the teardown
     assert closed.is_set()
+
+
+def test_assigning_a_plain_dict_works_as_fastapis_docs_reset_it(anyio_backend: str) -> None:
+    app = overrides_app()
+    client = client_for(app, anyio_backend)
+    app.dependency_overrides = {inner: lambda: "assigned"}  # type: ignore[assignment]
+    assert client.get("/deep/1").json()["value"] == "middle(assigned)"
+    app.dependency_overrides = {}  # type: ignore[assignment]
+    assert client.get("/deep/1").json()["value"] == "middle(real inner)"
