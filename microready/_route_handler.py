@@ -161,7 +161,8 @@ def original_handler(route: Route) -> RouteHandler:
         plan = route.plan
         state = RequestState(
             request, route.status_code, route.strict_content_type is not False,
-            getattr(request.app, "dependency_overrides", None) or None,
+            request.app.active_overrides() if getattr(request.app, "dependency_overrides", None)
+            else None,
         ) if plan.needs_state else None
         run = request.scope[_RUN] = _Run(state, request)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, TypeVar, cast
 
+from ._fastapi_keywords import ROUTE_NOT_YET
 from .params import Dependency
 from .responses import Response
 
@@ -45,6 +46,9 @@ class RouteOptions(TypedDict, total=False):
     deprecated: bool | None
     operation_id: str | None
     include_in_schema: bool
+    callbacks: list[Any] | None
+    openapi_extra: dict[str, Any] | None
+    generate_unique_id_function: Any
 
 
 class RouteKeywords(RouteOptions, total=False):
@@ -84,7 +88,13 @@ def model_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def refuse_unknown_keywords(options: Mapping[str, Any], label: str, path: str) -> None:
     # Accepting a keyword we do not act on would hide a typo, or a FastAPI option
-    # microready lacks (response_model=...), behind a route that seems to work.
+    # microready lacks, behind a route that seems to work.
+    for name in options:
+        if name in ROUTE_NOT_YET:
+            raise TypeError(
+                f"route {path!r} on {label}: {name}= is not supported by microready yet; "
+                f"remove it ({ROUTE_NOT_YET[name]})"
+            )
     unknown = sorted(set(options) - ROUTE_KEYWORDS)
     if unknown:
         raise TypeError(

@@ -30,16 +30,18 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from ._events import EventHandler, run_event_handlers
 from ._exchange import Reply
-from ._inject import DependencyOverrides, RequestState, close_failed, run_endpoint
+from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
+from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
 from ._route_handler import respond, run_route_handler, task_list, then
 from ._utils import is_async_callable
 from .background.runner import BackgroundRunner
@@ -50,7 +52,14 @@ from .requests import ClientDisconnect, Request
 from .responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from .routing import Mount, Route, Router, RouteTable, allowed_methods
 
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:  # pragma: no cover - 3.10: only type checkers need it; they bundle it
+    from typing_extensions import Unpack
+
 __all__ = ["ExceptionHandler", "Lifespan", "MicroReady"]
+
+_APP_OPENAPI = AppOpenAPIOptions.__optional_keys__
 
 error_logger = logging.getLogger("microready.error")
 background_logger = logging.getLogger("microready.background")
@@ -102,10 +111,16 @@ class MicroReady(Router):
         route_class: type[Route] | None = None,
         on_startup: Sequence[EventHandler] | None = None,
         on_shutdown: Sequence[EventHandler] | None = None,
+        **openapi: Unpack[AppOpenAPIOptions],
     ) -> None:
         super().__init__(dependencies=dependencies, default_response_class=default_response_class,
                          strict_content_type=strict_content_type, route_class=route_class,
                          on_startup=on_startup, on_shutdown=on_shutdown)
+        # For the OpenAPI generator (another issue); FastAPI keywords microready does
+        # not act on yet are refused here, by name.
+        self.openapi_options = split_openapi_options(
+            "MicroReady", openapi, _APP_OPENAPI, APP_NOT_YET)
+        self.responses = dict(self.openapi_options.get("responses") or {})
         self.title = title
         self.description = description
         self.version = version
@@ -113,7 +128,8 @@ class MicroReady(Router):
         self.state = State()
         self.background = BackgroundRunner()
         # FastAPI's: replace a dependency, at any depth, for the requests that follow.
-        self._dependency_overrides = DependencyOverrides()
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._override_plans = OverridePlans()
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {
             HTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
@@ -126,18 +142,10 @@ class MicroReady(Router):
         self._table = RouteTable(())
         self._table_version = -1
 
-    @property
-    def dependency_overrides(self) -> DependencyOverrides:
-        """FastAPI's: ``app.dependency_overrides[dep] = replacement``, at any depth."""
-        return self._dependency_overrides
-
-    @dependency_overrides.setter
-    def dependency_overrides(self, overrides: Mapping[Any, Any]) -> None:
-        # FastAPI's docs reset it with ``app.dependency_overrides = {}``: a plain dict is
-        # copied into the kind that plans replacements.
-        replaced = DependencyOverrides()
-        replaced.update(overrides)
-        self._dependency_overrides = replaced
+    def active_overrides(self) -> ActiveOverrides | None:
+        """What the solver asks about each dependency; None when nothing is overridden."""
+        overrides = self.dependency_overrides
+        return ActiveOverrides(overrides, self._override_plans) if overrides else None
 
     @property
     def router(self) -> Router:
@@ -284,7 +292,7 @@ class MicroReady(Router):
         plan = route.plan
         state = RequestState(
             request, route.status_code, route.strict_content_type is not False,
-            self._dependency_overrides or None,
+            self.active_overrides() if self.dependency_overrides else None,
         ) if plan.needs_state else None
         try:
             result = await run_endpoint(plan, request, state)

@@ -33,6 +33,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._convert import UnsupportedType
 from ._events import EventHandler, EventHandlers
+from ._fastapi_keywords import (
+    INCLUDE_NOT_YET,
+    ROUTER_NOT_YET,
+    RouterOpenAPIOptions,
+    split_openapi_options,
+)
 from ._inject import EndpointPlan, plan_endpoint
 from ._mount import Mount
 from ._path_template import PathTemplate
@@ -53,6 +59,8 @@ from ._route_table import NoMatchFound, RouteTable, allowed_methods, fill_path, 
 from ._streaming import StreamMaker, stream_maker
 from .params import Dependency
 from .responses import JSONResponse, Response
+
+_ROUTER_OPENAPI = RouterOpenAPIOptions.__optional_keys__
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -237,7 +245,11 @@ class Router(EventHandlers):
                  strict_content_type: bool | None = None,
                  route_class: type[Route] | None = None,
                  on_startup: Sequence[EventHandler] | None = None,
-                 on_shutdown: Sequence[EventHandler] | None = None) -> None:
+                 on_shutdown: Sequence[EventHandler] | None = None,
+                 **openapi: Unpack[RouterOpenAPIOptions]) -> None:
+        # Kept for the OpenAPI generator; FastAPI's others are refused by name.
+        self.openapi_options = split_openapi_options(
+            type(self).__name__, openapi, _ROUTER_OPENAPI, ROUTER_NOT_YET)
         self.route_class = check_route_class(route_class or Route, Route,
                                              f"{type(self).__name__}()")
         self._init_event_handlers(on_startup, on_shutdown)
@@ -350,7 +362,8 @@ class Router(EventHandlers):
                        dependencies: Sequence[Any] | None = None,
                        default_response_class: type[Response] | None = None,
                        tags: list[Any] | None = None,
-                       responses: dict[Any, Any] | None = None) -> None:
+                       responses: dict[Any, Any] | None = None,
+                       **openapi: Unpack[RouterOpenAPIOptions]) -> None:
         """Mount ``router``'s routes here, under ``prefix`` and after ``dependencies``.
 
         The routes are copied as they are now, as FastAPI does: routes added to
@@ -358,6 +371,8 @@ class Router(EventHandlers):
         of the router it was declared on), and ``router``'s startup and shutdown
         handlers join this one's (once each: FastAPI 0.165 runs them twice).
         """
+        included = split_openapi_options(
+            "include_router", openapi, _ROUTER_OPENAPI, INCLUDE_NOT_YET)
         if not isinstance(router, Router):
             raise TypeError(
                 f"include_router() takes a Router, not {type(router).__name__}:\n"
@@ -368,7 +383,7 @@ class Router(EventHandlers):
         where = "include_router()"
         prefix = check_prefix(prefix, where)
         extra = (*self.dependencies, *check_dependencies(dependencies, where))
-        metadata: RouteOptions = {}
+        metadata: RouteOptions = {**included}  # type: ignore[typeddict-item]
         if tags:
             metadata["tags"] = list(tags)
         default_class = default_response_class or self.default_response_class

@@ -1,12 +1,15 @@
 """``app.dependency_overrides``: FastAPI's dict of dependency -> replacement, for tests.
 
 Plans are made once, at registration, so an override cannot be planned into
-them; instead ``solve`` asks this dict about each dependency, and only when
-it is not empty (the app hands the solver ``None`` otherwise, so a request
-pays nothing for the feature). A replacement is planned the first time a
+them; instead ``solve`` asks ``ActiveOverrides`` about each dependency, and
+only for a request of an app whose ``dependency_overrides`` is not empty (the
+app hands the solver ``None`` otherwise, so a request pays nothing for the
+feature). ``dependency_overrides`` itself stays whatever mapping the user put
+there (FastAPI's docs assign ``{}`` or ``None`` to reset it, and may keep
+changing the dict they assigned). A replacement is planned the first time a
 request meets it (its parameters are read from the request like any
-dependency's, and it may have dependencies and ``yield`` of its own); the plan
-is kept until the dict changes.
+dependency's; it may have dependencies and ``yield`` of its own), and that plan
+is kept, keyed by the replacement and the route's path parameter names.
 """
 
 from __future__ import annotations
@@ -19,76 +22,48 @@ from ..requests import Request
 from .plan import CallPlan
 from .signature import plan_dependency
 
-__all__ = ["DependencyOverrides"]
+__all__ = ["ActiveOverrides", "OverridePlans"]
 
 Call = Callable[..., Any]
 
 
-class DependencyOverrides(dict[Call, Call]):
-    """``app.dependency_overrides[get_db] = fake_db``; ``.clear()`` restores them all."""
+class OverridePlans:
+    """The plans made for replacements, one app's worth."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._plans: dict[tuple[Call, frozenset[str]], CallPlan] = {}
 
-    def replacement_for(self, call: Call, request: Request) -> tuple[Call, CallPlan] | None:
-        """The replacement of ``call`` and its plan, or None if it is not overridden."""
-        try:
-            replacement = self[call]
-        except (KeyError, TypeError):  # TypeError: an unhashable callable object
-            return None
-        # The route's path parameter names: a replacement's parameter named like
-        # one is read from the path, as in the dependency it replaces.
+    def plan_for(self, call: Call, replacement: Call, request: Request) -> CallPlan:
+        # A replacement's parameter named like a path parameter is read from the
+        # path, as in the dependency it replaces.
         path_names = frozenset(request.path_params)
         key = (replacement, path_names)
         plan = self._plans.get(key)
         if plan is None:
+            if not callable(replacement):
+                raise TypeError(
+                    f"dependency_overrides[{callable_name(call)}] must be a function to call "
+                    f"instead, not {type(replacement).__name__}:\n"
+                    f"    right: app.dependency_overrides[{callable_name(call)}] = override_fn"
+                )
             where = f"dependency override {callable_name(replacement)} of {callable_name(call)}"
             plan = self._plans[key] = plan_dependency(replacement, path_names, where)
-        return replacement, plan
+        return plan
 
-    # Every way of changing the dict forgets the plans made for the old values.
 
-    def __setitem__(self, key: Call, value: Call) -> None:
-        if not callable(value):
-            raise TypeError(
-                f"dependency_overrides[{callable_name(key)}] must be a function to call "
-                f"instead, not {type(value).__name__}:\n"
-                f"    right: app.dependency_overrides[{callable_name(key)}] = override_fn"
-            )
-        super().__setitem__(key, value)
-        self._plans.clear()
+class ActiveOverrides:
+    """One request's view of the app's overrides: what ``solve`` asks."""
 
-    def __delitem__(self, key: Call) -> None:
-        super().__delitem__(key)
-        self._plans.clear()
+    __slots__ = ("overrides", "plans")
 
-    def clear(self) -> None:
-        super().clear()
-        self._plans.clear()
+    def __init__(self, overrides: Mapping[Call, Call], plans: OverridePlans) -> None:
+        self.overrides = overrides
+        self.plans = plans
 
-    def pop(self, key: Call, *default: Any) -> Any:
-        self._plans.clear()
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[Call, Call]:
-        self._plans.clear()
-        return super().popitem()
-
-    def setdefault(self, key: Call, default: Call | None = None) -> Call:
-        if key not in self:
-            if default is None:
-                raise TypeError("dependency_overrides.setdefault() needs the replacement")
-            self[key] = default
-        return self[key]
-
-    def update(self, *others: Any, **more: Call) -> None:
-        if more:
-            raise TypeError("dependency_overrides keys are functions; pass a dict")
-        for other in others:
-            for key, value in (other.items() if isinstance(other, Mapping) else other):
-                self[key] = value
-
-    def __ior__(self, other: Any) -> DependencyOverrides:  # type: ignore[override,misc]
-        self.update(other)
-        return self
+    def replacement_for(self, call: Call, request: Request) -> tuple[Call, CallPlan] | None:
+        """The replacement of ``call`` and its plan, or None if it is not overridden."""
+        try:
+            replacement = self.overrides[call]
+        except (KeyError, TypeError):  # TypeError: an unhashable callable object
+            return None
+        return replacement, self.plans.plan_for(call, replacement, request)

@@ -28,7 +28,7 @@ from ..requests import Request
 from ..responses import Response
 
 if TYPE_CHECKING:
-    from .overrides import DependencyOverrides
+    from .overrides import ActiveOverrides
 
 __all__ = ["RequestState", "close_failed"]
 
@@ -43,7 +43,7 @@ class RequestState:
 
     def __init__(self, request: Request, status_code: int | None = None,
                  strict_content_type: bool = True,
-                 overrides: DependencyOverrides | None = None) -> None:
+                 overrides: ActiveOverrides | None = None) -> None:
         self.request = request
         self.overrides = overrides  # None unless app.dependency_overrides has entries
         # FastAPI's strict_content_type: a body without a Content-Type is not JSON.

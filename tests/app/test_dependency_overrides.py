@@ -105,10 +105,11 @@ def test_an_override_may_yield_and_its_teardown_runs_after_the_tasks(anyio_backe
     assert events == ["open", "task", "close"]
 
 
-def test_an_override_must_be_callable() -> None:
-    app = MicroReady()
+def test_an_override_must_be_callable(anyio_backend: str) -> None:
+    app = overrides_app()
+    app.dependency_overrides[inner] = "not a function"  # type: ignore[assignment]
     with pytest.raises(TypeError, match=r"right: app.dependency_overrides\[inner\] = override_fn"):
-        app.dependency_overrides[inner] = "not a function"  # type: ignore[assignment]
+        client_for(app, anyio_backend).get("/deep/1")
 
 
 @pytest.mark.anyio

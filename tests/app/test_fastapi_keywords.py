@@ -95,3 +95,88 @@ def test_dependency_marker_keywords() -> None:
                          (fastapi.Security, microready.Security)):
         ours_keywords = set(inspect.signature(ours).parameters)
         assert set(inspect.signature(theirs).parameters) <= ours_keywords, theirs
+
+
+# -- the app, routers, routes and include_router ----------------------------------------
+
+from microready._fastapi_keywords import (  # noqa: E402
+    APP_NOT_YET,
+    INCLUDE_NOT_YET,
+    ROUTE_NOT_YET,
+    ROUTER_NOT_YET,
+    AppOpenAPIOptions,
+    RouterOpenAPIOptions,
+)
+from microready._route_options import ROUTE_KEYWORDS  # noqa: E402
+
+# Keywords that are implemented under another mechanism than a named parameter.
+ROUTE_IMPLEMENTED = ROUTE_KEYWORDS | {"path", "endpoint", "methods", "route_class_override"}
+
+
+def named_parameters(callable_: Callable[..., Any]) -> set[str]:
+    return {name for name, parameter in inspect.signature(callable_).parameters.items()
+            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)} - {"self"}
+
+
+def check_classified(theirs: set[str], implemented: set[str], stored: frozenset[str],
+                     not_yet: Any, what: str) -> None:
+    unclassified = theirs - implemented - stored - set(not_yet)
+    assert not unclassified, f"{what}: FastAPI keywords microready neither takes, stores " \
+                             f"nor refuses: {sorted(unclassified)}"
+
+
+def test_the_apps_keywords() -> None:
+    theirs = named_parameters(fastapi.FastAPI.__init__)
+    check_classified(theirs, named_parameters(microready.MicroReady.__init__),
+                     AppOpenAPIOptions.__optional_keys__, APP_NOT_YET, "FastAPI()")
+    app = microready.MicroReady(docs_url="/documentation", openapi_tags=[{"name": "a"}],
+                                summary="s")
+    assert app.openapi_options == {"docs_url": "/documentation",
+                                   "openapi_tags": [{"name": "a"}], "summary": "s"}
+    for name in APP_NOT_YET:
+        with pytest.raises(TypeError, match=rf"MicroReady\({name}=...\) is not supported"):
+            microready.MicroReady(**{name: 1})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'titel'"):
+        microready.MicroReady(titel="x")  # type: ignore[call-arg]
+
+
+def test_a_routers_keywords() -> None:
+    theirs = named_parameters(fastapi.APIRouter.__init__)
+    check_classified(theirs, named_parameters(microready.Router.__init__),
+                     RouterOpenAPIOptions.__optional_keys__, ROUTER_NOT_YET, "APIRouter()")
+    assert microready.Router(deprecated=True).openapi_options == {"deprecated": True}
+    for name in ROUTER_NOT_YET:
+        with pytest.raises(TypeError, match=rf"Router\({name}=...\) is not supported"):
+            microready.Router(**{name: 1})
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "head", "options",
+                                    "api_route", "add_api_route"])
+def test_route_keywords(method: str) -> None:
+    theirs = named_parameters(getattr(fastapi.APIRouter, method))
+    check_classified(theirs, ROUTE_IMPLEMENTED, frozenset(), ROUTE_NOT_YET, f"{method}()")
+    app = microready.MicroReady()
+
+    async def endpoint() -> None: ...
+
+    app.get("/", openapi_extra={"x": 1}, callbacks=[],
+            generate_unique_id_function=str)(endpoint)
+    assert app.routes[-1].metadata["openapi_extra"] == {"x": 1}
+    with pytest.raises(TypeError, match=r"max_body_size= is not supported by microready yet"):
+        app.get("/other", max_body_size=10)(endpoint)  # type: ignore[call-arg]
+
+
+def test_include_router_keywords() -> None:
+    theirs = named_parameters(fastapi.APIRouter.include_router)
+    check_classified(theirs, named_parameters(microready.Router.include_router),
+                     RouterOpenAPIOptions.__optional_keys__, INCLUDE_NOT_YET, "include_router()")
+    router = microready.Router()
+
+    @router.get("/x")
+    async def x() -> None: ...
+
+    app = microready.MicroReady()
+    app.include_router(router, deprecated=True, include_in_schema=False)
+    assert app.routes[-1].metadata["deprecated"] is True
+    with pytest.raises(TypeError, match=r"include_router\(form_limits=...\) is not supported"):
+        app.include_router(router, form_limits={})  # type: ignore[call-arg]

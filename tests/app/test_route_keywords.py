@@ -11,7 +11,7 @@ async def endpoint() -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("keyword", ["response_modle", "summry", "callbacks"])
+@pytest.mark.parametrize("keyword", ["response_modle", "summry", "callback"])
 def test_an_unknown_route_keyword_is_refused_naming_it(keyword: str) -> None:
     app = MicroReady()
     options: dict[str, Any] = {keyword: dict}
