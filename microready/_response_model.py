@@ -135,16 +135,31 @@ def _pydantic_renderer(tp: Any, options: _Options) -> Callable[[Any], Any]:
 def _own_renderer(tp: Any, options: _Options) -> Callable[[Any], Any]:
     converter = compile_converter(tp)
     shape = _shape_of(tp)
+    # Decided once, so the common case costs one converter call: dataclass
+    # instances of other classes need reading by field only where the model has
+    # records, and the options need a walk only when one is set.
+    reads_records = _holds_records(tp)
+    walks = any((options.include, options.exclude, options.exclude_defaults,
+                 options.exclude_none))
 
     def render(value: Any) -> Any:
-        prepared = _plain(value)
+        prepared = _plain(value) if reads_records else value
         try:
             validated = converter(prepared) if converter is not None else prepared
         except ConversionError as exc:
             raise ResponseValidationError(relocate(exc.errors, ("response",)), body=value) from None
-        return _dump(shape, validated, options, options.include, options.exclude)
+        if walks:
+            return _dump(shape, validated, options, options.include, options.exclude)
+        return validated  # the JSON encoder writes records by their fields only
 
     return render
+
+
+def _holds_records(tp: Any) -> bool:
+    """Whether ``tp`` is, or holds (in a list, dict, union...), a dataclass or TypedDict."""
+    if (isinstance(tp, type) and dataclasses.is_dataclass(tp)) or is_typeddict(tp):
+        return True
+    return any(_holds_records(arg) for arg in get_args(tp) if arg is not Ellipsis)
 
 
 def _plain(value: Any) -> Any:

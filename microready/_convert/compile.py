@@ -137,11 +137,20 @@ def _build(tp: Any) -> Converter | None:
             return sequence_converter(item, tuple, "tuple_type", "Input should be a valid tuple")
         return fixed_tuple_converter([compile_converter(a) for a in args])
     if container in _DICT_ORIGINS:
-        return dict_converter(item, compile_converter(args[1]) if len(args) > 1 else None)
+        return dict_converter(
+            item, compile_converter(args[1]) if len(args) > 1 else None,
+            key_exact=_exact(args[0]) if args else None,
+            val_exact=_exact(args[1]) if len(args) > 1 else None,
+        )
     raise UnsupportedType(
         f"microready cannot convert values to {type_name(tp)}; use str, int, float, bool, "
         "an Enum, UUID, a list, a dict, a dataclass or a TypedDict (or a pydantic model)"
     )
+
+
+def _exact(tp: Any) -> type | None:
+    """A type whose instances its converter returns unchanged (pydantic's exact match)."""
+    return tp if tp in (str, int, bool) else None
 
 
 def _hashable(tp: Any) -> bool:

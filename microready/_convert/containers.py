@@ -77,13 +77,34 @@ def fixed_tuple_converter(items: list[Converter | None]) -> Converter:
     return convert
 
 
-def dict_converter(key: Converter | None, val: Converter | None) -> Converter:
-    """Any mapping, each key and value converted."""
+def dict_converter(key: Converter | None, val: Converter | None, *,
+                   key_exact: type | None = None, val_exact: type | None = None) -> Converter:
+    """Any mapping, each key and value converted.
+
+    ``key_exact``/``val_exact``: a type whose values the key/value converter
+    returns unchanged (``str`` for ``dict[str, str]``); a mapping made only of
+    those is copied without a call per item, the common case of a handler's
+    returned dict checked against its annotation.
+    """
+    # The types an item must have to pass unchanged (object: anything, no converter).
+    pass_key = object if key is None else key_exact
+    pass_val = object if val is None else val_exact
+    fast = pass_key is not None and pass_val is not None
+
+    def passes(value: Mapping[Any, Any]) -> bool:
+        for k, v in value.items():
+            if (pass_key is not object and type(k) is not pass_key) or (
+                pass_val is not object and type(v) is not pass_val
+            ):
+                return False
+        return True
 
     def convert(value: Any) -> Any:
         if not isinstance(value, Mapping):
             raise fail("dict_type", "Input should be a valid dictionary", value)
         if key is None and val is None:
+            return dict(value)
+        if fast and passes(value):
             return dict(value)
         out: dict[Any, Any] = {}
         errors: list[ErrorDict] = []
