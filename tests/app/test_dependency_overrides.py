@@ -270,3 +270,24 @@ def test_assigning_a_plain_dict_works_as_fastapis_docs_reset_it(anyio_backend: s
     assert client.get("/deep/1").json()["value"] == "middle(assigned)"
     app.dependency_overrides = {}  # type: ignore[assignment]
     assert client.get("/deep/1").json()["value"] == "middle(real inner)"
+
+
+def test_a_security_dependency_can_be_overridden(anyio_backend: str) -> None:
+    from microready.security import OAuth2PasswordBearer
+
+    oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+    app = MicroReady()
+
+    async def current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> str:
+        return f"user of {token}"
+
+    @app.get("/me")
+    async def me(user: Annotated[str, Security(current_user, scopes=["me"])]) -> str:
+        return user
+
+    client = client_for(app, anyio_backend)
+    assert client.get("/me").status_code == 401
+    app.dependency_overrides[oauth2_scheme] = lambda: "test-token"  # the scheme itself
+    assert client.get("/me").json() == "user of test-token"
+    app.dependency_overrides[current_user] = lambda: "fake user"  # the Security one
+    assert client.get("/me").json() == "fake user"
