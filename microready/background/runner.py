@@ -284,7 +284,8 @@ class BackgroundRunner(TaskCounters):
                     await self._run_async_task(job, task)
                 else:
                     await self._run_sync_segment(job)
-            await self._clean_up(job)
+            if job.cleanup is not None:
+                await self._clean_up(job)
         except anyio.get_cancelled_exc_class():
             # Cancelled at the shutdown deadline: the teardown still runs (closing the
             # request's dependencies and uploads), shielded but bounded.
