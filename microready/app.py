@@ -48,6 +48,7 @@ from .background.runner import BackgroundRunner
 from .datastructures import State
 from .exception_handlers import http_exception_handler, request_validation_exception_handler
 from .exceptions import HTTPException, RequestValidationError
+from .openapi._app import configure as configure_openapi
 from .requests import ClientDisconnect, Request
 from .responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from .routing import Mount, Route, Router, RouteTable, allowed_methods
@@ -141,6 +142,38 @@ class MicroReady(Router):
         self._lifespan_state: dict[str, Any] | None = None
         self._table = RouteTable(())
         self._table_version = -1
+        # OpenAPI: FastAPI's attributes, and the docs routes (kept out of self.routes).
+        self.openapi_version = "3.1.0"
+        self.openapi_schema: dict[str, Any] | None = None
+        self.openapi_url: str | None
+        self.docs_url: str | None
+        self.redoc_url: str | None
+        self.swagger_ui_oauth2_redirect_url: str | None
+        self.swagger_ui_init_oauth: dict[str, Any] | None
+        self.swagger_ui_parameters: dict[str, Any] | None
+        self._docs_routes = configure_openapi(self)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document of the app's routes, built once and kept in
+        ``self.openapi_schema``; replace it as FastAPI's "Extending OpenAPI" does
+        (``app.openapi = custom_openapi``, which fills ``app.openapi_schema``)."""
+        if not self.openapi_schema:
+            from .openapi.utils import get_openapi  # only apps that serve the document
+
+            options = self.openapi_options
+            webhooks = options.get("webhooks")
+            self.openapi_schema = get_openapi(
+                title=self.title, version=self.version, openapi_version=self.openapi_version,
+                summary=options.get("summary"), description=self.description,
+                terms_of_service=options.get("terms_of_service"),
+                contact=options.get("contact"), license_info=options.get("license_info"),
+                routes=self.routes, webhooks=webhooks.routes if isinstance(
+                    webhooks, Router) else webhooks,
+                tags=options.get("openapi_tags"), servers=options.get("servers"),
+                separate_input_output_schemas=options.get("separate_input_output_schemas", True),
+                external_docs=options.get("openapi_external_docs"),
+            )
+        return self.openapi_schema
 
     def active_overrides(self) -> ActiveOverrides | None:
         """What the solver asks about each dependency; None when nothing is overridden."""
@@ -258,7 +291,7 @@ class MicroReady(Router):
                 if isinstance(route, Route) and route.strict_content_type is None:
                     # Set on neither the route nor its routers: the app's value holds.
                     route.strict_content_type = self.strict_content_type is not False
-            self._table = RouteTable(self.routes)
+            self._table = RouteTable([*self._docs_routes, *self.routes])
             self._table_version = self.revision
         return self._table
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._convert import UnsupportedType
 from ._events import EventHandler, EventHandlers
@@ -195,9 +195,7 @@ class Route:
         response_class = self.response_class if self.response_class_explicit else (
             default_response_class
         )
-        merged: RouteOptions = {**metadata, **self.metadata}
-        if metadata.get("tags") or self.metadata.get("tags"):
-            merged["tags"] = [*(metadata.get("tags") or []), *(self.metadata.get("tags") or [])]
+        merged = merge_route_options(metadata, self.metadata)
         return type(self)(  # an included route keeps its class, as in FastAPI
             prefix + self.path,
             self.endpoint,
@@ -223,6 +221,34 @@ class Route:
 
     def __repr__(self) -> str:
         return f"<Route {', '.join(self.methods)} {self.path} -> {self.name}>"
+
+
+def merge_route_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
+    """A route's options (``inner``) under its router's (``outer``), as FastAPI
+    combines them: tags and callbacks add up, responses merge (the route's win),
+    either's ``deprecated`` counts, ``include_in_schema`` needs both."""
+    merged: RouteOptions = {**outer, **inner}
+    tags = [*(outer.get("tags") or []), *(inner.get("tags") or [])]
+    callbacks = [*(outer.get("callbacks") or []), *(inner.get("callbacks") or [])]
+    merged.pop("tags", None)
+    merged.pop("callbacks", None)
+    if tags:
+        merged["tags"] = tags
+    if callbacks:
+        merged["callbacks"] = callbacks
+    if outer.get("responses") or inner.get("responses"):
+        merged["responses"] = {**(outer.get("responses") or {}), **(inner.get("responses") or {})}
+    else:
+        merged.pop("responses", None)
+    if outer.get("deprecated") or inner.get("deprecated"):
+        merged["deprecated"] = True
+    if "include_in_schema" in merged:
+        merged["include_in_schema"] = bool(outer.get("include_in_schema", True)
+                                           and inner.get("include_in_schema", True))
+    if inner.get("generate_unique_id_function") is None and outer.get(
+            "generate_unique_id_function") is not None:
+        merged["generate_unique_id_function"] = outer["generate_unique_id_function"]
+    return merged
 
 
 # -- routers -------------------------------------------------------------------------
@@ -263,6 +289,15 @@ class Router(EventHandlers):
         self.routes: list[Route | Mount] = []
         self.revision = 0  # bumped on every change, so an app knows to rebuild its table
 
+    def _route_defaults(self) -> RouteOptions:
+        """What this router adds to each route's options (FastAPI's tags, responses,
+        deprecated, include_in_schema, callbacks and generate_unique_id_function)."""
+        defaults: dict[str, Any] = {
+            key: value for key, value in self.openapi_options.items() if key in _ROUTER_OPENAPI
+        }
+        defaults.update(tags=self.tags, responses=self.responses)
+        return cast(RouteOptions, defaults)
+
     def add_api_route(self, path: str, endpoint: Callable[..., Any], *,
                       methods: Sequence[str] | None = None,
                       route_class_override: type[Route] | None = None,
@@ -292,9 +327,8 @@ class Router(EventHandlers):
             key: options.pop(key)  # type: ignore[misc]
             for key in MODEL_OPTIONS if key in options
         }
-        metadata: RouteOptions = options  # what is left: the documentation-only options
-        if self.tags or options.get("tags"):
-            metadata["tags"] = [*self.tags, *(options.get("tags") or [])]
+        # What is left: the documentation-only options, under the router's own.
+        metadata = merge_route_options(self._route_defaults(), options)
         route_class = check_route_class(route_class_override or self.route_class, Route, where)
         route = route_class(
             self.prefix + path,
@@ -386,6 +420,9 @@ class Router(EventHandlers):
         metadata: RouteOptions = {**included}  # type: ignore[typeddict-item]
         if tags:
             metadata["tags"] = list(tags)
+        if responses:
+            metadata["responses"] = dict(responses)
+        metadata = merge_route_options(self._route_defaults(), metadata)
         default_class = default_response_class or self.default_response_class
         for route in router.routes:
             if not (self.prefix + prefix + route.path) and not isinstance(route, Mount):

@@ -141,7 +141,7 @@ APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
     "_response_model", "requests",
     "responses", "_ranges", "_streaming", "sse", "staticfiles", "templating", "formparsers",
     "datastructures", "status", "exceptions", "exception_handlers", "encoders", "_inject",
-    "_convert", "security",
+    "_convert", "security", "openapi",
 ))
 PROTOCOL = f"{PACKAGE}.server.protocol"
 SERVER = f"{PACKAGE}.server"

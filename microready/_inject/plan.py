@@ -83,19 +83,24 @@ class ParamPlan:
     the fields' keys (plus every other key of the source, so that a model with
     ``extra="forbid"`` can refuse them). ``from_form`` marks a body parameter
     read from a form, and ``reads_file`` one that takes an uploaded file's
-    content as ``bytes``.
+    content as ``bytes``. ``annotation`` (the declared type, ``Annotated``
+    unwrapped), ``marker`` (the ``Query()``... object, or None) and
+    ``constraints`` (the marker's and ``Annotated``'s checks, merged) are kept
+    for the OpenAPI generator only; no request reads them.
     """
 
     __slots__ = (
         "name", "key", "raw_key", "loc", "convert", "required", "default", "default_factory",
         "copy_default", "many", "embed", "fields", "from_form", "reads_file",
+        "annotation", "marker", "constraints",
     )
 
     def __init__(self, name: str, location: str, key: str, convert: Converter | None, *,
                  required: bool, default: Any, default_factory: Callable[[], Any] | None,
                  many: bool, embed: bool, loc_key: str | None = None,
                  fields: tuple[ModelField, ...] | None = None, from_form: bool = False,
-                 reads_file: bool = False) -> None:
+                 reads_file: bool = False, annotation: Any = Any, marker: Any = None,
+                 constraints: Any = None) -> None:
         self.name = name
         self.key = key
         self.raw_key = key.encode("latin-1") if location == "header" else b""
@@ -113,6 +118,9 @@ class ParamPlan:
             self.loc = (location,)  # the model's errors name the field
         self.from_form = from_form
         self.reads_file = reads_file
+        self.annotation = annotation
+        self.marker = marker  # a params.Param (typed Any: plan does not import params)
+        self.constraints = constraints  # a params.Constraints, or None
 
     def default_value(self) -> Any:
         if self.default_factory is not None:

@@ -357,6 +357,7 @@ class _Planner:
             default=None if default is REQUIRED else default, default_factory=default_factory,
             many=many, embed=embed, loc_key=loc_key, fields=fields, from_form=from_form,
             reads_file=from_form and _item_type(base) is bytes,
+            annotation=base, marker=marker, constraints=constraints,
         ))
 
     @staticmethod
