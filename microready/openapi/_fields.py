@@ -54,6 +54,8 @@ class Generator(Protocol):
     @property
     def definitions(self) -> dict[str, dict[str, Any]]: ...
 
+    def resolve_refs(self, document: Any) -> None: ...
+
 
 def title_of(key: str) -> str:
     """pydantic v1's title, which FastAPI keeps for parameters: ``item_id`` -> ``Item Id``."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import http.client
-import importlib
 import inspect
 import re
 import types
@@ -36,6 +35,7 @@ from ..responses import JSONResponse
 from ..routing import Route, Router
 from ..sse import EventSourceResponse
 from ._fields import Generator, Mode, title_of
+from ._json_schema import SchemaGenerator
 from ._params import parameters, reads_of, request_body, security_of
 from .constants import METHODS_WITH_BODY, REF_PREFIX, REF_TEMPLATE
 
@@ -73,13 +73,8 @@ _CONVERTOR = re.compile(r"\{([^{}:]*):[^{}]*\}")
 
 
 def schema_generator() -> Generator:
-    """A new ``_json_schema.SchemaGenerator`` (pydantic's schemas until that module exists)."""
-    try:
-        module = importlib.import_module("microready.openapi._json_schema")
-    except ModuleNotFoundError:  # pragma: no cover - only until _json_schema lands
-        module = importlib.import_module("microready.openapi._pydantic_fallback")
-    generator: Generator = module.SchemaGenerator(ref_template=REF_TEMPLATE)
-    return generator
+    """A new ``_json_schema.SchemaGenerator``: pydantic's schemas, without needing pydantic."""
+    return SchemaGenerator(ref_template=REF_TEMPLATE)
 
 
 def deep_dict_update(main: dict[Any, Any], update: dict[Any, Any]) -> None:
@@ -337,6 +332,10 @@ def get_openapi(
     output["paths"] = found["paths"]
     if found["webhooks"]:
         output["webhooks"] = found["webhooks"]
+    # A schema copied before its record became Item-Input/Item-Output (both modes
+    # asked for) still names the old definition: every $ref is brought up to date.
+    document.generator.resolve_refs(output)
+    document.side.resolve_refs(output)
     if tags:
         output["tags"] = tags
     if external_docs:

@@ -10,6 +10,7 @@ their import line rewritten for FastAPI.
 """
 
 import dataclasses
+import decimal
 import enum
 import json
 import pathlib
@@ -438,6 +439,24 @@ def ids_app(fw):
     return app
 
 
+@dataclasses.dataclass
+class Priced:
+    name: str
+    price: "decimal.Decimal"  # validation and serialization schemas differ: Priced-Input/-Output
+
+
+def modes_app(fw: types.SimpleNamespace) -> Any:
+    """A record whose two modes differ, used as body and response: the body's $ref
+    must follow the rename to Priced-Input (found when microready's own generator landed)."""
+    app = fw.App()
+
+    @app.post("/priced")
+    async def price(item: Priced) -> Priced:
+        return item
+
+    return app
+
+
 def _example(name: str, kind: str) -> Any:
     """``examples/<name>.py`` run from its source; for FastAPI, its import line rewritten."""
     source = (EXAMPLES / f"{name}.py").read_text()
@@ -471,6 +490,7 @@ APPS: list[Callable[[types.SimpleNamespace], Any]] = [
     records_app,
     ids_app,
     streaming_app,
+    modes_app,
 ]
 # FastAPI documents a JSON Lines stream with OpenAPI 3.2's "itemSchema", which a 3.1
 # validator refuses; microready writes the same, so only the comparison runs for it.
