@@ -237,6 +237,15 @@ def _dump(shape: Shape, value: Any, options: _Options,
     if kind == "leaf" or value is None:
         return jsonable_encoder(value)
     including, excluding = _spec(include), _spec(exclude)
+
+    def kept(key: Any) -> tuple[bool, Any, Any]:
+        """Whether ``key`` survives include/exclude, and the specs for its value."""
+        named, sub_include = _child(including, key)
+        if including is not None and not named:
+            return False, None, None
+        dropped, sub_exclude = _child(excluding, key)
+        return not (dropped and sub_exclude is None), sub_include, sub_exclude
+
     if kind == "record":
         out: dict[str, Any] = {}
         for name, default, child in shape[1]:
@@ -244,11 +253,8 @@ def _dump(shape: Shape, value: Any, options: _Options,
                 value, name, _MISSING)
             if item is _MISSING:
                 continue
-            named, sub_include = _child(including, name)
-            if including is not None and not named:
-                continue
-            dropped, sub_exclude = _child(excluding, name)
-            if dropped and sub_exclude is None:
+            keep, sub_include, sub_exclude = kept(name)
+            if not keep:
                 continue
             if options.exclude_defaults and default is not _MISSING and item == default:
                 continue
@@ -259,21 +265,14 @@ def _dump(shape: Shape, value: Any, options: _Options,
     if kind == "list":
         items = []
         for index, item in enumerate(value):
-            named, sub_include = _child(including, index)
-            if including is not None and not named:
-                continue
-            dropped, sub_exclude = _child(excluding, index)
-            if dropped and sub_exclude is None:
-                continue
-            items.append(_dump(shape[1], item, options, sub_include, sub_exclude))
+            keep, sub_include, sub_exclude = kept(index)
+            if keep:
+                items.append(_dump(shape[1], item, options, sub_include, sub_exclude))
         return items
     mapping: dict[Any, Any] = {}  # "dict"
     for key, item in value.items():
-        named, sub_include = _child(including, key)
-        if including is not None and not named:
-            continue
-        dropped, sub_exclude = _child(excluding, key)
-        if dropped and sub_exclude is None:
-            continue
-        mapping[jsonable_encoder(key)] = _dump(shape[1], item, options, sub_include, sub_exclude)
+        keep, sub_include, sub_exclude = kept(key)
+        if keep:
+            mapping[jsonable_encoder(key)] = _dump(shape[1], item, options, sub_include,
+                                                   sub_exclude)
     return mapping

@@ -32,6 +32,7 @@ where they are whenever an annotation holds one of them.
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import math
 import re
 import sys
@@ -199,8 +200,39 @@ def expand(metadata: Iterable[Any]) -> Iterator[Item]:
             # Anything else (Timezone, Strict, a plain string...) shows nothing, as in pydantic.
 
 
+def _pydantic_before(version: tuple[int, int]) -> bool:
+    """Whether the installed pydantic is older than ``version`` (False without pydantic:
+    then the newest behaviour is followed). Read from its metadata, never imported."""
+    try:
+        found = importlib.metadata.version("pydantic")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    parts = tuple(int(part) for part in re.findall(r"\d+", found)[:2])
+    return parts < version
+
+
+# pydantic 2.14 stopped describing a Decimal string with a pattern, and a
+# dataclass InitVar in serialization mode.
+_DECIMAL_PATTERNS = INIT_VARS_SERIALIZED = _pydantic_before((2, 14))
+
+
 def decimal_json(core: dict[str, Any], mode: str) -> dict[str, Any]:
-    """pydantic's ``decimal_schema``: a pattern-checked string, or a number in validation."""
+    """pydantic's ``decimal_schema``: a string (pattern-checked before pydantic 2.14),
+    or a number too, in validation."""
+    text: dict[str, Any] = {"type": "string"}
+    if _DECIMAL_PATTERNS:
+        text["pattern"] = _decimal_pattern(core)
+    if mode == "serialization":
+        return text
+    number: dict[str, Any] = {"type": "number"}
+    for name, keyword in _NUMBERS.items():
+        bound = core.get(name)
+        if keyword and bound is not None and float(bound) not in (math.inf, -math.inf):
+            number[keyword] = float(bound)
+    return {"anyOf": [number, text]}
+
+
+def _decimal_pattern(core: dict[str, Any]) -> str:
     pattern = r"^(?!^[-+.]*$)[+-]?0*"
     digits, places = core.get("max_digits"), core.get("decimal_places")
     if digits is not None and places is not None:
@@ -213,15 +245,7 @@ def decimal_json(core: dict[str, Any], mode: str) -> dict[str, Any]:
         pattern += rf"\d*\.?\d{{0,{places}}}0*$"
     else:
         pattern += r"\d*\.?\d*$"
-    text = {"type": "string", "pattern": pattern}
-    if mode == "serialization":
-        return text
-    number: dict[str, Any] = {"type": "number"}
-    for name, keyword in _NUMBERS.items():
-        bound = core.get(name)
-        if keyword and bound is not None and float(bound) not in (math.inf, -math.inf):
-            number[keyword] = float(bound)
-    return {"anyOf": [number, text]}
+    return pattern
 
 
 def _jsonable(value: Any) -> Any:

@@ -63,6 +63,7 @@ class FieldSpec:
     default: Any = REQUIRED
     factory: bool = False
     required: bool = True  # a TypedDict's NotRequired keys: False
+    init_only: bool = False  # a dataclass InitVar: not serialized (pydantic 2.14 drops it there)
 
 
 def title_of(name: str) -> str:
@@ -111,7 +112,8 @@ def dataclass_fields(tp: Any) -> list[FieldSpec]:
     last: list[FieldSpec] = []
     for name, field in cls.__dataclass_fields__.items():
         hint = hints.get(name, field.type)
-        if isinstance(hint, dataclasses.InitVar):
+        init_only = isinstance(hint, dataclasses.InitVar)
+        if init_only:
             hint = hint.type
         elif name not in regular:  # a ClassVar
             continue
@@ -119,7 +121,8 @@ def dataclass_fields(tp: Any) -> list[FieldSpec]:
                 and field.default_factory is dataclasses.MISSING):
             continue
         spec = FieldSpec(name, substitute(hint, mapping),
-                         factory=field.default_factory is not dataclasses.MISSING)
+                         factory=field.default_factory is not dataclasses.MISSING,
+                         init_only=init_only)
         if _field_info_default(field.default):  # ``x: int = Field(3, description=...)``
             spec.annotation = Annotated[spec.annotation, field.default]
         elif field.default is not dataclasses.MISSING:

@@ -38,7 +38,7 @@ from .._convert import UnsupportedType, is_pydantic_type, is_typeddict, type_nam
 from ..datastructures import UploadFile
 from ..params import REQUIRED
 from ._schema_defaults import NotEncodable, encode
-from ._schema_metadata import Info, Override, apply, decimal_json, expand
+from ._schema_metadata import INIT_VARS_SERIALIZED, Info, Override, apply, decimal_json, expand
 from ._schema_nodes import Mode, Node, any_of, with_default
 from ._schema_records import (
     class_keys,
@@ -193,6 +193,8 @@ class Builder:
     def _record(self, tp: Any, cls: type, kind: str) -> Node:
         def body() -> dict[str, Any]:
             fields = dataclass_fields(tp) if kind == "dataclass" else typeddict_fields(tp)
+            if self.mode == "serialization" and not INIT_VARS_SERIALIZED:
+                fields = [spec for spec in fields if not spec.init_only]
             json = record_body(self, fields)
             class_keys(json, cls)
             return json

@@ -658,8 +658,12 @@ def test_fastapi_flavour_and_made_up_models_as_fastapi_writes_them() -> None:
 
 def test_a_default_with_no_json_form_is_left_out() -> None:
     bad = dataclasses.make_dataclass("Bad", [("raw", bytes, dataclasses.field(default=b"\xff"))])
-    with pytest.raises(UnicodeDecodeError):
-        pydantic_schema(bad, "validation")
+    try:  # pydantic before 2.14 fails on it; 2.14 leaves the default out, as we do
+        described = pydantic_schema(bad, "validation")
+    except UnicodeDecodeError:
+        pass
+    else:
+        assert "default" not in described["properties"]["raw"]
     generator = SchemaGenerator()
     generator.schema(bad)
     assert generator.definitions["Bad"]["properties"]["raw"] == {
