@@ -44,8 +44,8 @@ from .requests import Request
 from .responses import FileResponse, JSONResponse, Response
 
 if TYPE_CHECKING:
+    from ._route import Route
     from .app import MicroReady
-    from .routing import Route
 
 __all__ = [
     "RouteHandler", "checked_handler", "original_handler", "respond", "run_route_handler",

@@ -24,6 +24,7 @@ __all__ = [
     "check_dependencies",
     "check_prefix",
     "check_route_class",
+    "merge_route_options",
     "model_options",
     "refuse_unknown_keywords",
 ]
@@ -152,3 +153,31 @@ def check_route_class(route_class: Any, base: RouteT, where: str) -> RouteT:
             f"    right: class TimedRoute(APIRoute): ...; Router(route_class=TimedRoute)"
         )
     return cast(RouteT, route_class)
+
+
+def merge_route_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
+    """A route's options (``inner``) under its router's (``outer``), as FastAPI
+    combines them: tags and callbacks add up, responses merge (the route's win),
+    either's ``deprecated`` counts, ``include_in_schema`` needs both."""
+    merged: RouteOptions = {**outer, **inner}
+    tags = [*(outer.get("tags") or []), *(inner.get("tags") or [])]
+    callbacks = [*(outer.get("callbacks") or []), *(inner.get("callbacks") or [])]
+    merged.pop("tags", None)
+    merged.pop("callbacks", None)
+    if tags:
+        merged["tags"] = tags
+    if callbacks:
+        merged["callbacks"] = callbacks
+    if outer.get("responses") or inner.get("responses"):
+        merged["responses"] = {**(outer.get("responses") or {}), **(inner.get("responses") or {})}
+    else:
+        merged.pop("responses", None)
+    if outer.get("deprecated") or inner.get("deprecated"):
+        merged["deprecated"] = True
+    if "include_in_schema" in merged:
+        merged["include_in_schema"] = bool(outer.get("include_in_schema", True)
+                                           and inner.get("include_in_schema", True))
+    if inner.get("generate_unique_id_function") is None and outer.get(
+            "generate_unique_id_function") is not None:
+        merged["generate_unique_id_function"] = outer["generate_unique_id_function"]
+    return merged

@@ -16,7 +16,7 @@ from ._mount import Mount
 from ._path_template import _PARAM
 
 if TYPE_CHECKING:
-    from .routing import Route
+    from ._route import Route
 
 __all__ = ["NoMatchFound", "RouteTable", "allowed_methods", "fill_path", "url_path_for"]
 
