@@ -31,26 +31,25 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
 from ._events import EventHandler, run_event_handlers
+from ._exception_handling import ExceptionHandler, ExceptionHandling, describe
 from ._exchange import Reply
 from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
 from ._route_handler import respond, run_route_handler, task_list, then
-from ._utils import is_async_callable
 from .background.runner import BackgroundRunner
 from .datastructures import State
-from .exception_handlers import http_exception_handler, request_validation_exception_handler
-from .exceptions import HTTPException, RequestValidationError
+from .exceptions import HTTPException
 from .openapi._app import configure as configure_openapi
-from .requests import ClientDisconnect, Request
-from .responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from .requests import Request
+from .responses import FileResponse, RedirectResponse, Response
 from .routing import Mount, Route, Router, RouteTable, allowed_methods
 
 if sys.version_info >= (3, 11):
@@ -65,9 +64,7 @@ _APP_OPENAPI = AppOpenAPIOptions.__optional_keys__
 error_logger = logging.getLogger("microready.error")
 background_logger = logging.getLogger("microready.background")
 
-ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
 def _slash_redirect(request: Request) -> str:
@@ -82,12 +79,7 @@ def _slash_redirect(request: Request) -> str:
     return f"http://{host}{location}" if host else location
 
 
-def _describe(request: Request) -> str:
-    # The target is client-controlled: repr() keeps a log line on one line.
-    return f"{request.method} {request.raw_target.decode('latin-1')!r}"
-
-
-class MicroReady(Router):
+class MicroReady(Router, ExceptionHandling):
     """The application: ``app = MicroReady()``; ``@app.get("/")``; ``microready.run(app)``.
 
     ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
@@ -131,13 +123,7 @@ class MicroReady(Router):
         # FastAPI's: replace a dependency, at any depth, for the requests that follow.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._override_plans = OverridePlans()
-        self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {
-            HTTPException: http_exception_handler,
-            RequestValidationError: request_validation_exception_handler,
-        }
-        self._handler_cache: dict[type[BaseException], tuple[ExceptionHandler | None, bool]] = {}
-        for key, handler in (exception_handlers or {}).items():
-            self.add_exception_handler(key, handler)
+        self._init_exception_handlers(exception_handlers)
         self._lifespan = self._checked_lifespan(lifespan)
         self._lifespan_state: dict[str, Any] | None = None
         self._table = RouteTable(())
@@ -185,39 +171,7 @@ class MicroReady(Router):
         """The app itself (FastAPI code reads ``app.router.routes``)."""
         return self
 
-    # -- configuration -------------------------------------------------------------
-
-    def add_exception_handler(self, key: type[BaseException] | int,
-                              handler: ExceptionHandler) -> None:
-        """Answer exceptions of class ``key`` (or HTTPExceptions with status ``key``)."""
-        if not (isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))):
-            raise TypeError(
-                f"exception_handler() takes an exception class or a status code, not {key!r}:\n"
-                f"    right: @app.exception_handler(ValueError) or @app.exception_handler(404)"
-            )
-        if not callable(handler):
-            raise TypeError(
-                f"the handler for {key!r} must be a function (request, exc) -> Response"
-            )
-        self.exception_handlers[key] = handler
-        self._handler_cache.clear()
-
-    def exception_handler(
-        self, key: type[BaseException] | int
-    ) -> Callable[[HandlerT], HandlerT]:
-        """``@app.exception_handler(UnicornException)`` over ``async def h(request, exc)``."""
-        if inspect.isfunction(key):
-            raise TypeError(
-                "exception_handler needs the exception class:\n"
-                "    wrong: @app.exception_handler\n"
-                "    right: @app.exception_handler(UnicornException)"
-            )
-
-        def register(handler: HandlerT) -> HandlerT:
-            self.add_exception_handler(key, handler)
-            return handler
-
-        return register
+    # -- lifespan --------------------------------------------------------------------
 
     @staticmethod
     def _checked_lifespan(lifespan: Any) -> Lifespan | None:
@@ -235,8 +189,6 @@ class MicroReady(Router):
             return wrapped
         checked: Lifespan = lifespan
         return checked
-
-    # -- lifespan --------------------------------------------------------------------
 
     def lifespan_context(self) -> AbstractAsyncContextManager[None]:
         """Startup before the block, shutdown after it; the server runs it around serving.
@@ -368,7 +320,7 @@ class MicroReady(Router):
                 background_logger.debug(
                     "discarding %d background task(s) (%s) queued by %s: the request failed "
                     "with %s", len(state.tasks.tasks), ", ".join(t.name for t in state.tasks),
-                    _describe(request), type(exc).__name__,
+                    describe(request), type(exc).__name__,
                 )
             if state.stack is not None:
                 outcome = await close_failed(state.stack, exc)
@@ -380,57 +332,3 @@ class MicroReady(Router):
         background = response.background
         return Reply(response, task_list(background) if background is not None else [],
                      None, error)
-
-    def _handler_for(self, exc: BaseException) -> tuple[ExceptionHandler | None, bool]:
-        """The handler for ``exc`` and whether it is the catch-all (``Exception``/500) one."""
-        handlers = self.exception_handlers
-        if isinstance(exc, HTTPException) and exc.status_code in handlers:
-            return handlers[exc.status_code], False
-        kind = type(exc)
-        cached = self._handler_cache.get(kind)
-        if cached is not None:
-            return cached
-        found: tuple[ExceptionHandler | None, bool] = (None, False)
-        for klass in kind.__mro__:
-            if klass in handlers:
-                found = (handlers[klass], klass in (Exception, BaseException))
-                break
-        else:
-            if 500 in handlers:
-                found = (handlers[500], True)
-        self._handler_cache[kind] = found
-        return found
-
-    async def _answer(self, request: Request,
-                      exc: Exception) -> tuple[Response, BaseException | None]:
-        """The response for ``exc``, and the error to report (None when it was handled)."""
-        handler, catch_all = self._handler_for(exc)
-        if handler is None:
-            if isinstance(exc, ClientDisconnect):  # nobody is listening; not our bug
-                error_logger.debug("client disconnected during %s", _describe(request))
-                return PlainTextResponse("Client Disconnected", 400), None
-            error_logger.error("Exception in handler for %s", _describe(request), exc_info=exc)
-            return PlainTextResponse("Internal Server Error", 500), exc
-        try:
-            if is_async_callable(handler):
-                response = await handler(request, exc)  # type: ignore[misc]
-            else:
-                response = await anyio.to_thread.run_sync(handler, request, exc)
-            if not isinstance(response, Response):
-                name = getattr(handler, "__name__", repr(handler))
-                raise TypeError(
-                    f"exception handler {name} returned {type(response).__name__}, not a "
-                    f"Response; return e.g. JSONResponse(status_code=418, content={{...}})"
-                )
-        except Exception as handler_error:
-            error_logger.error(
-                "the exception handler for %s failed while answering %s",
-                type(exc).__name__, _describe(request), exc_info=handler_error,
-            )
-            return PlainTextResponse("Internal Server Error", 500), handler_error
-        if catch_all:
-            # Starlette's rule: the catch-all handler shapes the 500, but the error
-            # is still logged and re-raised by the test client.
-            error_logger.error("Exception in handler for %s", _describe(request), exc_info=exc)
-            return response, exc
-        return response, None

@@ -8,6 +8,7 @@ One idea per module, each importing only the ones above it:
 - ``state``: ``RequestState``, what one request shares (the dependency cache,
   the exit stack of ``yield`` dependencies, the injected tasks and Response);
 - ``call``: calling a planned callable, async, sync or generator: one switch;
+- ``shapes``: what a parameter's annotation says about how to read it;
 - ``signature``: the planner, which reads a signature into a plan, once;
 - ``overrides``: ``app.dependency_overrides``' replacements, planned on first use;
 - ``forms``: the values of parameter models and form fields;

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import types
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin
 
 from .._convert import (
     Converter,
@@ -39,15 +38,12 @@ from .._convert import (
     constraints_from_metadata,
     has_validators,
     is_body_type,
-    is_pydantic_type,
-    is_typeddict,
     record_fields,
     type_name,
     with_validators,
 )
 from .._utils import callable_name
 from ..background.tasks import BackgroundTasks
-from ..datastructures import UploadFile
 from ..formparsers import require_multipart
 from ..params import (
     REQUIRED,
@@ -73,58 +69,9 @@ from .plan import (
     ParamPlan,
     call_kind,
 )
+from .shapes import is_bare_list, is_many, is_upload, item_type, record_type, strip_optional
 
 __all__ = ["plan_dependency", "plan_endpoint"]
-
-
-def _strip_optional(tp: Any) -> Any:
-    if get_origin(tp) is Annotated:
-        return _strip_optional(get_args(tp)[0])
-    if get_origin(tp) in (Union, types.UnionType):
-        members = [a for a in get_args(tp) if a is not type(None)]
-        if len(members) == 1:
-            return _strip_optional(members[0])
-    return tp
-
-
-_MANY_ORIGINS = frozenset({list, tuple, set, frozenset, Sequence})
-
-
-def _is_many(tp: Any) -> bool:
-    """``list[str]``, ``set[int] | None``...: read every value of a repeated key."""
-    inner = _strip_optional(tp)
-    return get_origin(inner) in _MANY_ORIGINS or inner in (list, tuple, set, frozenset)
-
-
-def _is_bare_list(tp: Any) -> bool:
-    """``list``, ``typing.List`` (or ``list | None``): with Query()/Header(), FastAPI reads
-    repeated keys into it, its items left as strings."""
-    inner = _strip_optional(tp)
-    return inner is list or (get_origin(inner) is list and not get_args(inner))
-
-
-def _item_type(tp: Any) -> Any:
-    """``X`` for ``list[X]`` (or ``list[X] | None``), else the type itself, unwrapped."""
-    inner = _strip_optional(tp)
-    if get_origin(inner) in _MANY_ORIGINS and get_args(inner):
-        return _strip_optional(get_args(inner)[0])
-    return inner
-
-
-def _is_upload(tp: Any) -> bool:
-    """``UploadFile``, ``UploadFile | None``, ``list[UploadFile]``: a File() by its type alone."""
-    item = _item_type(tp)
-    return isinstance(item, type) and issubclass(item, UploadFile)
-
-
-def _record_type(tp: Any) -> Any:
-    """The dataclass, TypedDict or pydantic model ``tp`` is (optional or not), or None."""
-    inner = _strip_optional(tp)
-    if isinstance(inner, type) and (
-        dataclasses.is_dataclass(inner) or is_typeddict(inner) or is_pydantic_type(inner)
-    ):
-        return inner
-    return None
 
 
 def _converts_underscores(marker: Param | None) -> bool:
@@ -287,7 +234,7 @@ class _Planner:
         if isinstance(marker, Dependency):
             self._dependency(plan, name, marker, base, found)
             return
-        if marker is None and _is_upload(base):
+        if marker is None and is_upload(base):
             marker = FileParam()  # FastAPI: an UploadFile parameter is a File() by its type
         if isinstance(base, type) and marker is None:
             if issubclass(base, Request):
@@ -325,10 +272,10 @@ class _Planner:
         constraints = constraints_from_metadata(others)
         if isinstance(marker, Param):
             constraints = _merge(marker.constraints, constraints)
-        record = _record_type(base) if location in _MODEL_LOCATIONS else None
-        many = record is None and location not in ("path", "cookie", "body") and _is_many(base)
+        record = record_type(base) if location in _MODEL_LOCATIONS else None
+        many = record is None and location not in ("path", "cookie", "body") and is_many(base)
         if location in ("query", "header", "cookie", "path") and is_body_type(base) and not (
-            (many and _is_bare_list(base)) or record is not None
+            (many and is_bare_list(base)) or record is not None
         ):
             raise self.fail(
                 plan, name,
@@ -356,7 +303,7 @@ class _Planner:
             name, location, key, convert, required=required,
             default=None if default is REQUIRED else default, default_factory=default_factory,
             many=many, embed=embed, loc_key=loc_key, fields=fields, from_form=from_form,
-            reads_file=from_form and _item_type(base) is bytes,
+            reads_file=from_form and item_type(base) is bytes,
             annotation=base, marker=marker, constraints=constraints,
         ))
 
@@ -371,8 +318,8 @@ class _Planner:
                     request_key = key.replace("_", "-")
                 request_key = request_key.lower()
             fields.append(ModelField(
-                key, request_key, many=location != "cookie" and _is_many(annotation),
-                reads_file=location in _FORM_LOCATIONS and _item_type(annotation) is bytes,
+                key, request_key, many=location != "cookie" and is_many(annotation),
+                reads_file=location in _FORM_LOCATIONS and item_type(annotation) is bytes,
             ))
         return tuple(fields)
 
@@ -392,7 +339,7 @@ class _Planner:
         return location
 
     def _converter(self, base: Any, constraints: Constraints, location: str) -> Converter | None:
-        if location in _TEXT_LOCATIONS and not constraints and _strip_optional(base) in (str, Any):
+        if location in _TEXT_LOCATIONS and not constraints and strip_optional(base) in (str, Any):
             return None  # strings from the request pass through as they are
         return compile_converter(base, constraints)
 
