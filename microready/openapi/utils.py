@@ -10,8 +10,11 @@ per method (``HEAD`` only when a route asks for it without ``GET``):
   from the docstring up to a form feed (``\\f``), ``tags``, ``deprecated``;
 * ``parameters``, ``requestBody`` and ``security`` from the plan (``_params``);
 * ``responses``: the status code with ``response_description``, the response
-  model's schema (in serialization mode), the ``responses=`` entries merged in,
-  and ``422`` with ``HTTPValidationError`` when the operation reads anything;
+  model's schema (in serialization mode; FastAPI's choice of model, ``-> Any``
+  included, see ``_response_types``) or a stream's ``itemSchema`` (JSON Lines,
+  server-sent events) from the annotation's item type, the ``responses=``
+  entries merged in, and ``422`` with ``HTTPValidationError`` when the
+  operation reads anything;
 * ``openapi_extra`` merged last, deeply.
 
 Schemas are made by one ``SchemaGenerator`` for the whole document, so every
@@ -37,6 +40,7 @@ from ..sse import EventSourceResponse
 from ._fields import Generator, Mode, title_of
 from ._json_schema import SchemaGenerator
 from ._params import parameters, reads_of, request_body, security_of
+from ._response_types import NO_MODEL, response_type, stream_item_type
 from .constants import METHODS_WITH_BODY, REF_PREFIX, REF_TEMPLATE
 
 __all__ = ["deep_dict_update", "generate_unique_id", "get_openapi", "schema_generator"]
@@ -234,15 +238,24 @@ class _Document:
         if route.status_code is not None and not _body_allowed(str(route.status_code)):
             pass
         elif route.plan.streams and issubclass(response_class, EventSourceResponse):
-            content["text/event-stream"] = {"itemSchema": copy.deepcopy(_SSE_EVENT_SCHEMA)}
+            event_schema = copy.deepcopy(_SSE_EVENT_SCHEMA)
+            item_type = stream_item_type(route)
+            if item_type is not NO_MODEL:  # each event's data is an item, as JSON
+                event_schema["required"] = ["data"]
+                event_schema["properties"]["data"] = {
+                    "type": "string", "contentMediaType": "application/json",
+                    "contentSchema": self.model_schema(item_type, f"StreamItem_{uid}")}
+            content["text/event-stream"] = {"itemSchema": event_schema}
         elif route.plan.streams and not route.response_class_explicit:
-            content["application/jsonl"] = {"itemSchema": {}}
+            item_type = stream_item_type(route)
+            content["application/jsonl"] = {"itemSchema": {} if item_type is NO_MODEL else
+                                            self.model_schema(item_type, f"StreamItem_{uid}")}
         elif media_type:
             schema: dict[str, Any] = {"type": "string"}
             if issubclass(response_class, JSONResponse):
-                model = route.response_model
-                schema = {} if model is None else self.model_schema(
-                    model.type, f"Response_{uid}")
+                model_type = response_type(route)
+                schema = {} if model_type is NO_MODEL else self.model_schema(
+                    model_type, f"Response_{uid}")
             content.setdefault(media_type, {})["schema"] = schema
         if not content:
             del responses[status]["content"]

@@ -16,7 +16,7 @@ import json
 import pathlib
 import types
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable, Iterator
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -34,6 +34,7 @@ def names(kind: str) -> types.SimpleNamespace:
     if kind == "fastapi":
         import fastapi.responses as responses
         import fastapi.security as security
+        import fastapi.sse as sse
 
         module: Any = fastapi
         app_class = fastapi.FastAPI
@@ -42,6 +43,7 @@ def names(kind: str) -> types.SimpleNamespace:
         import microready
         import microready.responses as responses  # type: ignore[no-redef]
         import microready.security as security  # type: ignore[no-redef]
+        import microready.sse as sse  # type: ignore[no-redef]
 
         module = microready
         app_class = microready.MicroReady
@@ -65,6 +67,8 @@ def names(kind: str) -> types.SimpleNamespace:
         security=security,
         HTMLResponse=responses.HTMLResponse,
         PlainTextResponse=responses.PlainTextResponse,
+        EventSourceResponse=sse.EventSourceResponse,
+        ServerSentEvent=sse.ServerSentEvent,
         **{name: getattr(module, name) for name in shared},
     )
 
@@ -352,6 +356,10 @@ def responses_app(fw):
     async def point() -> Point:
         return Point(1)
 
+    @app.get("/anything")
+    async def anything() -> Any:  # a model of Any: {"title": ...}, not {}
+        return {}
+
     return app
 
 
@@ -362,6 +370,73 @@ def streaming_app(fw):
     async def gen():
         yield {"a": 1}
 
+    # The return annotation describes the items, for JSON Lines and for events.
+    @app.get("/items")
+    async def items() -> AsyncIterable[Item]:
+        yield Item(name="a", price=1)
+
+    @app.get("/item-names")
+    def item_names() -> Iterator[str]:
+        yield "a"
+
+    @app.get("/events", response_class=fw.EventSourceResponse)
+    async def events() -> AsyncIterable[User]:
+        yield User(username="a")
+
+    @app.get("/raw-events", response_class=fw.EventSourceResponse)
+    async def raw_events() -> AsyncIterable[fw.ServerSentEvent]:
+        yield fw.ServerSentEvent(data="x")
+
+    return app
+
+
+class InvoiceEvent(pydantic.BaseModel):
+    description: str
+    paid: bool
+
+
+class InvoiceEventReceived(pydantic.BaseModel):
+    ok: bool
+
+
+def callbacks_app(fw):
+    """FastAPI's "OpenAPI Callbacks" page, but for the callback's path: the page's
+    "{$callback_url}/invoices/{$request.body.id}" (an OpenAPI runtime expression) is
+    refused by microready's router for now, which wants a path that starts with "/"."""
+    app = fw.App()
+    invoices_callback_router = fw.Router()
+
+    @invoices_callback_router.post(
+        "/invoices/{invoice_id}", response_model=InvoiceEventReceived
+    )
+    def invoice_notification(body: InvoiceEvent):
+        pass
+
+    @app.post("/invoices/", callbacks=invoices_callback_router.routes)
+    def create_invoice(item: Item, callback_url: str | None = None):
+        return {"msg": "Invoice received"}
+
+    # callbacks= on a router, and on include_router, reach the router's routes too
+    # (each its own callback: one shared by two operations repeats its operationId)
+    receipts_callback_router = fw.Router()
+
+    @receipts_callback_router.put("/receipts/{receipt_id}", status_code=204)
+    def receipt_notification(receipt_id: int):
+        pass
+
+    refunds_callback_router = fw.Router()
+
+    @refunds_callback_router.post("/refunds")
+    def refund_notification(event: InvoiceEvent, amount: Annotated[float, fw.Body()]):
+        pass
+
+    router = fw.Router(callbacks=receipts_callback_router.routes)
+
+    @router.get("/receipts")
+    def receipts():
+        return []
+
+    app.include_router(router, prefix="/r", callbacks=refunds_callback_router.routes)
     return app
 
 
@@ -487,6 +562,7 @@ APPS: list[Callable[[types.SimpleNamespace], Any]] = [
     paths_app,
     responses_app,
     deps_app,
+    callbacks_app,
     records_app,
     ids_app,
     streaming_app,
