@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .requests import Request
     from .responses import Response
 
-__all__ = ["Reply", "ServedApp"]
+__all__ = ["Reply", "RequestHandler", "ServedApp"]
 
 
 @dataclass(slots=True)
@@ -29,13 +29,29 @@ class Reply:
     ``tasks`` run in order after the response's last byte is written, then
     ``cleanup`` (the teardown of ``yield`` dependencies) runs. ``error`` is an
     unhandled exception that the app already turned into a 500 response; the
-    server has logged it, and the test client re-raises it.
+    server has logged it, and the test client re-raises it. ``on_sent`` is
+    called once the response is written, or could not be (an ASGI app's last
+    ``send()`` returns then, so what it runs after it starts after the last byte).
     """
 
     response: Response
     tasks: list[BackgroundTask[Any]] = field(default_factory=list)
     cleanup: Callable[[], Awaitable[None]] | None = None
     error: BaseException | None = None
+    on_sent: Callable[[], None] | None = None
+
+
+class RequestHandler(Protocol):
+    """One layer of an app: the routing itself, or a middleware around the rest.
+
+    A native middleware (``microready.middleware``) is a class built as
+    ``cls(app, **options)`` over the next layer, with this one method. It returns
+    the inner ``Reply`` with its response replaced or edited, or a ``Reply`` of
+    its own; it keeps ``tasks``, ``cleanup`` and ``error`` as they are, so the
+    server still runs the tasks after the last byte.
+    """
+
+    async def handle(self, request: Request) -> Reply: ...
 
 
 @runtime_checkable

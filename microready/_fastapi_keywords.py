@@ -59,8 +59,6 @@ class AppOpenAPIOptions(RouterOpenAPIOptions, total=False):
 APP_NOT_YET: Mapping[str, str] = {
     "debug": "tracebacks are never sent to clients; they go to the microready.error log",
     "routes": "register routes with the decorators or app.include_router()",
-    "middleware": "middleware comes with issue 14",
-    "root_path": "root_path comes with issue 14 (behind a proxy, see README.md)",
     "telemetry": "OpenTelemetry support is not there yet",
     "max_body_size": "the server's --max-body-size (Config.max_body_size) bounds every body",
     "form_limits": "await request.form(max_files=..., max_fields=..., max_part_size=...)",

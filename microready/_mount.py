@@ -7,9 +7,14 @@ method, to the mounted object. That object needs one method::
     async def serve(self, request: Request, path: str) -> Response
 
 where ``path`` is what follows the prefix (``"css/site.css"`` for
-``/static/css/site.css``). ``StaticFiles`` has it. Mounting a whole app (a
-``MicroReady``, or an ASGI app) is not supported yet, and is refused with a
-``TypeError`` that says so rather than half working.
+``/static/css/site.css``). ``StaticFiles`` has it. Two more kinds can be mounted:
+
+* a ``MicroReady`` sub-app (FastAPI's "Sub Applications"): it answers with its
+  own routes, docs and middleware, under ``root_path`` + the prefix, and the
+  parent's server runs its background tasks (its own lifespan is not run,
+  as in FastAPI);
+* any ASGI app (Starlette, FastAPI, Django, a WSGI app through ``a2wsgi``),
+  called through ``AsgiHandler`` with the prefix added to ``root_path``.
 
 In the route table a mount is one more entry, tried in registration order
 like the routes: it matches its prefix's paths with every method, so a route
@@ -20,14 +25,22 @@ it never sees a path under it (Starlette's order).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
+from ._asgi.handler import AsgiHandler
+from ._asgi.scope import is_asgi_app
+from ._exchange import Reply, RequestHandler
 from ._path_template import PathTemplate
+from ._route_handler import task_list
+from .requests import Request
+from .responses import FileResponse
 
 if TYPE_CHECKING:
-    from .requests import Request
     from .responses import Response
+
+Failed = Callable[[Request, Exception, Any], Awaitable[Reply]]
 
 __all__ = ["EVERY_METHOD", "Mount", "Mountable"]
 
@@ -54,7 +67,8 @@ class _EveryMethod:
 EVERY_METHOD = _EveryMethod()
 
 
-def _checked(app: Any, path: str) -> Mountable:
+def _checked(app: Any, path: str) -> Mountable | RequestHandler:
+    """What answers under the mount: a ``serve()`` object, a sub-app, or an ASGI app."""
     shown = type(app).__name__
     if isinstance(app, type):
         raise TypeError(
@@ -65,15 +79,14 @@ def _checked(app: Any, path: str) -> Mountable:
     if inspect.iscoroutinefunction(getattr(app, "serve", None)):
         mountable: Mountable = app
         return mountable
-    if callable(app):
-        raise TypeError(
-            f"mount({path!r}) cannot mount {shown}: mounting an ASGI app (or any callable) "
-            "is not supported yet (issue 14). A mount takes StaticFiles, or an object "
-            "with `async def serve(self, request, path) -> Response`"
-        )
+    if inspect.iscoroutinefunction(getattr(app, "handle", None)):
+        sub_app: RequestHandler = app  # a MicroReady: its handle() is the whole app
+        return sub_app
+    if is_asgi_app(app):
+        return AsgiHandler(app)
     raise TypeError(
-        f"mount({path!r}) takes StaticFiles, or an object with "
-        f"`async def serve(self, request, path) -> Response`; {shown} has no such method:\n"
+        f"mount({path!r}) takes a sub-app (MicroReady or any ASGI app), StaticFiles, or an "
+        f"object with `async def serve(self, request, path) -> Response`; {shown} is none:\n"
         f"    right: app.mount({path!r}, StaticFiles(directory=\"static\"), name=\"static\")"
     )
 
@@ -95,6 +108,27 @@ class Mount:
         self.template = PathTemplate(self.path + "/{path:path}")
         self.method_set = EVERY_METHOD
 
+    async def answer(self, request: Request, path: str, failed: Failed) -> Reply:
+        """The reply of what is mounted, for ``request`` under this mount's prefix."""
+        target = self.app
+        if isinstance(target, Mountable):  # e.g. StaticFiles: it answers, the handlers catch
+            try:
+                response = await target.serve(request, path)
+                if isinstance(response, FileResponse):
+                    response = await response.for_request(request)
+            except Exception as exc:
+                return await failed(request, exc, None)
+            background = response.background
+            return Reply(response, task_list(background) if background is not None else [])
+        # A sub-app sees the request as its own: its root_path ends with this prefix.
+        child = Request.from_request(request)
+        child.scope = dict(request.scope)
+        child.scope["root_path"] = request.root_path + self.path
+        child.path_params = {}
+        if not isinstance(target, AsgiHandler):
+            child.app = target
+        return await target.handle(child)
+
     def copy_with(self, *, prefix: str, **_: Any) -> Mount:
         """This mount under ``prefix`` (``include_router``); a mount runs no dependencies."""
         return Mount(prefix + self.path, self.app, self.name)
@@ -106,4 +140,5 @@ class Mount:
         return f"{self.path}/{quote(str(params['path']).lstrip('/'), safe='/')}"
 
     def __repr__(self) -> str:
-        return f"<Mount {self.path or '/'} -> {type(self.app).__name__}>"
+        shown = self.app.app if isinstance(self.app, AsgiHandler) else self.app
+        return f"<Mount {self.path or '/'} -> {type(shown).__name__}>"

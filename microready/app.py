@@ -38,11 +38,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
+from ._asgi.entry import serve_http, serve_lifespan
+from ._asgi.scope import Receive, Scope, Send
 from ._events import EventHandler, run_event_handlers
 from ._exception_handling import ExceptionHandler, ExceptionHandling, describe
 from ._exchange import Reply
 from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
+from ._middleware_stack import Middleware, MiddlewareHost, build_stack
 from ._route_handler import respond, run_route_handler, task_list, then
 from .background.runner import BackgroundRunner
 from .datastructures import State
@@ -79,12 +82,15 @@ def _slash_redirect(request: Request) -> str:
     return f"http://{host}{location}" if host else location
 
 
-class MicroReady(Router, ExceptionHandling):
+class MicroReady(Router, ExceptionHandling, MiddlewareHost):
     """The application: ``app = MicroReady()``; ``@app.get("/")``; ``microready.run(app)``.
 
     ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
     default_response_class=JSONResponse, redirect_slashes=True, strict_content_type=True,
-    route_class=Route, on_startup=[...], on_shutdown=[...])``
+    route_class=Route, on_startup=[...], on_shutdown=[...], middleware=[Middleware(...)],
+    root_path="")``
+
+    It is also an ASGI 3 application: ``uvicorn main:app`` serves it (see ``_asgi``).
     """
 
     _label = "app"
@@ -104,6 +110,8 @@ class MicroReady(Router, ExceptionHandling):
         route_class: type[Route] | None = None,
         on_startup: Sequence[EventHandler] | None = None,
         on_shutdown: Sequence[EventHandler] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        root_path: str = "",
         **openapi: Unpack[AppOpenAPIOptions],
     ) -> None:
         super().__init__(dependencies=dependencies, default_response_class=default_response_class,
@@ -124,6 +132,16 @@ class MicroReady(Router, ExceptionHandling):
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._override_plans = OverridePlans()
         self._init_exception_handlers(exception_handlers)
+        self._init_middleware(middleware)
+        if root_path and (not isinstance(root_path, str) or not root_path.startswith("/")):
+            raise ValueError(
+                f"root_path is the path prefix a proxy strips, starting with '/':\n"
+                f"    wrong: MicroReady(root_path={root_path!r})\n"
+                f"    right: MicroReady(root_path={'/' + str(root_path).strip('/')!r})"
+            )
+        # FastAPI's (deprecated there in favour of the server's --root-path, which
+        # microready has too): every request is treated as served under it.
+        self.root_path = root_path.rstrip("/")
         self._lifespan = self._checked_lifespan(lifespan)
         self._lifespan_state: dict[str, Any] | None = None
         self._table = RouteTable(())
@@ -200,6 +218,7 @@ class MicroReady(Router, ExceptionHandling):
     @asynccontextmanager
     async def _run_lifespan(self) -> AsyncIterator[None]:
         self._route_table()  # build it now, not during the first request
+        self.build_middleware_stack()  # and the stack: its configuration errors show here
         if self._lifespan is None:
             await run_event_handlers(self.on_startup)
             try:
@@ -247,8 +266,18 @@ class MicroReady(Router, ExceptionHandling):
             self._table_version = self.revision
         return self._table
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app as an ASGI 3 application (``uvicorn main:app``); see ``_asgi.entry``."""
+        kind = scope["type"]
+        if kind == "http":
+            await serve_http(self, self, scope, receive, send)
+        elif kind == "lifespan":
+            await serve_lifespan(self, scope, receive, send)
+        else:
+            raise RuntimeError(f"microready cannot answer an ASGI {kind!r} connection yet")
+
     async def handle(self, request: Request) -> Reply:
-        """Answer one request: find the route, run the endpoint, respond.
+        """Answer one request: through the middleware, if any, to the routes.
 
         See the module docstring. Never raises an ``Exception``.
         """
@@ -256,21 +285,30 @@ class MicroReady(Router, ExceptionHandling):
             request.app = self
         if self._lifespan_state:
             request.scope["state"] = self._lifespan_state
+        if self.root_path:
+            request.scope["root_path"] = self.root_path
+        stack = self.middleware_stack
+        if stack is None:
+            if not self.user_middleware:  # no middleware: no stack, nothing to pay
+                return await self._handle_routes(request)
+            stack = self.middleware_stack = build_stack(self, self.user_middleware)
+        try:
+            return await stack.handle(request)
+        except Exception as exc:  # a middleware failed: the handlers answer it
+            response, error = await self._answer(request, exc)
+            return Reply(response, error=error)
+
+    async def _handle_routes(self, request: Request) -> Reply:
+        """Find the route, run the endpoint, respond (the innermost layer)."""
         table = self._table if self._table_version == self.revision else self._route_table()
-        route, params, other_methods = table.find(request.method, request.url.path)
+        path = request.url.path if "root_path" not in request.scope else request.route_path
+        route, params, other_methods = table.find(request.method, path)
         if route is None:
             return await self._no_route(request, other_methods)
         if params:
             request.path_params = params
-        if isinstance(route, Mount):  # e.g. StaticFiles: it answers, the handlers catch
-            try:
-                response = await route.app.serve(request, params["path"])
-                if isinstance(response, FileResponse):
-                    response = await response.for_request(request)
-            except Exception as exc:
-                return await self._failed(request, exc, None)
-            background = response.background
-            return Reply(response, task_list(background) if background is not None else [])
+        if isinstance(route, Mount):
+            return await route.answer(request, params["path"], self._failed)
         handler = route.handler
         if handler is not None:  # a Route subclass with its own get_route_handler()
             return await run_route_handler(self, route, handler, request)
@@ -303,7 +341,7 @@ class MicroReady(Router, ExceptionHandling):
         if other_methods:
             exc = HTTPException(405, headers={"Allow": allowed_methods(other_methods)})
         else:
-            path = request.url.path
+            path = request.route_path
             if self.redirect_slashes and path != "/":
                 other = path[:-1] if path.endswith("/") else path + "/"
                 if self._route_table().matches_any(other):

@@ -38,6 +38,7 @@ class Request:
         "http_version",
         "raw_headers",
         "client",
+        "server",
         "app",
         "path_params",
         "_receive",
@@ -63,12 +64,14 @@ class Request:
         client: Address | None = None,
         receive: ReceiveBody | None = None,
         app: Any = None,
+        server: Address | None = None,
     ) -> None:
         self.method = method
         self.raw_target = target
         self.http_version = http_version
         self.raw_headers: list[tuple[bytes, bytes]] = raw_headers or []
         self.client = client
+        self.server = server  # the address the client connected to, when known
         self.app = app
         self.path_params: dict[str, Any] = {}
         self._receive = receive
@@ -98,7 +101,8 @@ class Request:
         """
         new = cls(method=request.method, target=request.raw_target,
                   http_version=request.http_version, raw_headers=request.raw_headers,
-                  client=request.client, receive=request._receive, app=request.app)
+                  client=request.client, receive=request._receive, app=request.app,
+                  server=request.server)
         new.path_params = request.path_params
         new.scope = request.scope
         new._stream_consumed = request._stream_consumed
@@ -118,6 +122,27 @@ class Request:
                 text = unquote(text)
             self._url = URL(text, query.decode("latin-1"))
         return self._url
+
+    @property
+    def root_path(self) -> str:
+        """Where the app is mounted, for URLs: ``--root-path``, a parent app's mount,
+        or ``MicroReady(root_path=...)``; ``""`` at the top. Kept in
+        ``scope["root_path"]``, where FastAPI code reads it."""
+        root: str = self.scope.get("root_path", "")
+        return root
+
+    @property
+    def route_path(self) -> str:
+        """The path the app's routes match: ``url.path`` without ``root_path``
+        (Starlette's ``get_route_path``). A path that does not start with the
+        root path is matched whole."""
+        path = self.url.path
+        root = self.scope.get("root_path")
+        if not root or not path.startswith(root):
+            return path
+        if len(path) == len(root):
+            return ""
+        return path[len(root):] if path[len(root)] == "/" else path
 
     @property
     def headers(self) -> Headers:
@@ -207,8 +232,10 @@ class Request:
 
         ``request.url_for("read_item", id="foo")`` -> ``"http://testserver/items/foo"``;
         ``request.url_for("static", path="/styles.css")`` for a mount. The host is
-        the request's ``Host``; the scheme is ``http``, the only one the server
-        speaks (behind a TLS proxy, prefer the path: ``app.url_path_for(...)``).
+        the request's ``Host``, and the path starts with the ``root_path``; the
+        scheme is ``http``, the only one microready's server speaks, or the one an
+        ASGI server reported (behind a TLS proxy, prefer the path:
+        ``app.url_path_for(...)``).
         """
         url_path_for = getattr(self.app, "url_path_for", None)
         if url_path_for is None:
@@ -218,7 +245,8 @@ class Request:
             )
         path: str = url_path_for(name, **path_params)
         host = self.headers.get("host") or "localhost"
-        return f"http://{host}{path}"
+        scheme = self.scope.get("scheme", "http")
+        return f"{scheme}://{host}{self.root_path}{path}"
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.raw_target.decode('latin-1')}>"

@@ -266,7 +266,8 @@ class Router(EventHandlers):
         self.revision += 1
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
-        """Hand ``path`` and every path under it to ``app``, e.g. ``StaticFiles``.
+        """Hand ``path`` and every path under it to ``app``: ``StaticFiles``, a
+        ``MicroReady`` sub-app, or any ASGI app.
 
         ``app.mount("/static", StaticFiles(directory="static"), name="static")``;
         ``name`` lets ``url_for("static", path="/site.css")`` build its URLs.
@@ -278,11 +279,10 @@ class Router(EventHandlers):
                 "    right: app.mount(\"/static\", StaticFiles(directory=\"static\"), "
                 "name=\"static\")"
             )
-        if isinstance(app, Router):
+        if isinstance(app, Router) and not hasattr(app, "handle"):
             raise TypeError(
-                f"mount({path!r}) cannot mount {type(app).__name__}: mounting an app is not "
-                f"supported yet (issue 14). To serve a Router's routes under a prefix, "
-                f"include it:\n"
+                f"mount({path!r}) mounts apps; a {type(app).__name__} is included instead:\n"
+                f"    wrong: app.mount({path!r}, router)\n"
                 f"    right: app.include_router(router, prefix={path.rstrip('/')!r})"
             )
         self.routes.append(Mount(self.prefix + path, app, name))

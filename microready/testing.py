@@ -81,6 +81,10 @@ _GROUP: type[BaseException] = getattr(builtins, "BaseExceptionGroup", None) or (
 )
 
 
+# What scope["server"] says under TestClient, as in Starlette's.
+_TEST_SERVER = Address("testserver", 80)
+
+
 class _ClientDefault:
     """``auth=``'s default: the client's ``auth`` (``auth=None`` sends none)."""
 
@@ -329,7 +333,10 @@ class TestClient:
         errors: list[BaseException] = []
 
         async def exchange() -> TestResponse:
-            return await self._exchange(request, errors)
+            # Inside `with TestClient(app)` this task was not started by the
+            # serving block; say which runner serves it (ASGI calls need it).
+            with self.app.background.as_current():
+                return await self._exchange(request, errors)
 
         with _unwrapped():
             if self._portal is not None:
@@ -361,7 +368,8 @@ class TestClient:
             request_bytes += peer.send(h11.Data(data=request.content))
         request_bytes += peer.send(h11.EndOfMessage())
         async with anyio.create_task_group() as task_group:
-            task_group.start_soon(HTTPConnection(server_end, settings, self.client_address).run)
+            task_group.start_soon(HTTPConnection(
+                server_end, settings, self.client_address, server=_TEST_SERVER).run)
             await client_end.send(request_bytes)
             response = await read_response(peer, client_end, request)
             # Closing our end lets the connection finish its cycle, which is when

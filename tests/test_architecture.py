@@ -142,7 +142,7 @@ APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
     "_response_model", "requests",
     "responses", "_ranges", "_streaming", "sse", "staticfiles", "templating", "formparsers",
     "datastructures", "status", "exceptions", "exception_handlers", "encoders", "_inject",
-    "_convert", "security", "openapi",
+    "_convert", "security", "openapi", "_asgi", "_middleware_stack", "middleware", "websockets",
 ))
 PROTOCOL = f"{PACKAGE}.server.protocol"
 SERVER = f"{PACKAGE}.server"
@@ -150,7 +150,7 @@ BACKGROUND = f"{PACKAGE}.background"
 UTILS = f"{PACKAGE}._utils"
 # What server/ may use of the app: the bridge and the request/response data classes.
 SERVER_REACHES_APP_THROUGH = tuple(f"{PACKAGE}.{name}" for name in (
-    "_exchange", "requests", "responses", "datastructures",
+    "_exchange", "requests", "responses", "datastructures", "_asgi",
 ))
 
 

@@ -30,9 +30,10 @@ everything to finish.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -46,7 +47,7 @@ from .tasks import BackgroundTask
 from .threads import WorkerThreads
 from .workers import AsyncWorkers
 
-__all__ = ["BackgroundRunner", "BackgroundStats"]
+__all__ = ["BackgroundRunner", "BackgroundStats", "serving_runner"]
 
 logger = logging.getLogger("microready.background")
 
@@ -54,6 +55,18 @@ logger = logging.getLogger("microready.background")
 # How long the teardowns of jobs cut short by the shutdown deadline may take, all
 # together: they close uploads and database sessions, and must not hang the exit.
 CLEANUP_GRACE = 2.0
+
+
+# The runner that is serving the current request: a mounted sub-app, or an ASGI
+# app called from a middleware, hands its work to the one that is open, not to
+# its own (which no server opened).
+_SERVING: contextvars.ContextVar[BackgroundRunner | None] = contextvars.ContextVar(
+    "microready_serving_runner", default=None)
+
+
+def serving_runner() -> BackgroundRunner | None:
+    """The runner whose ``serving()`` block the current task runs in, if any."""
+    return _SERVING.get()
 
 
 class _Job:
@@ -100,6 +113,7 @@ class BackgroundRunner(TaskCounters):
         self._start_async = self._async_workers.start
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
+        self._calls = 0  # see start_call
 
     def configure(
         self,
@@ -140,7 +154,11 @@ class BackgroundRunner(TaskCounters):
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
                     self._async_workers.open(task_group)
-                    yield self
+                    token = _SERVING.set(self)
+                    try:
+                        yield self
+                    finally:
+                        _SERVING.reset(token)
                     # Jobs on worker threads are not in the task group: wait for
                     # them here; then only idle workers are left, so stop them.
                     await self.join()
@@ -152,6 +170,21 @@ class BackgroundRunner(TaskCounters):
             self._waiting.clear()
             self._async_workers.close()
             threads.stop()
+
+    @property
+    def is_serving(self) -> bool:
+        """Whether ``serving()`` is open, so ``submit`` may be called."""
+        return self._task_group is not None
+
+    @contextlib.contextmanager
+    def as_current(self) -> Iterator[None]:
+        """Make this runner ``serving_runner()`` inside the block, for a task that
+        did not start inside ``serving()`` (an ASGI server's request task)."""
+        token = _SERVING.set(self)
+        try:
+            yield
+        finally:
+            _SERVING.reset(token)
 
     def submit(
         self,
@@ -184,6 +217,33 @@ class BackgroundRunner(TaskCounters):
         else:
             self._start_async(job)
 
+    def start_call(self, call: Callable[[], Awaitable[None]], origin: str = "") -> None:
+        """Run ``call`` in the runner's task group now, outside the task counts.
+
+        For an ASGI app served through microready: its call outlives the
+        ``handle()`` that started it (the connection streams the response it
+        sends, and whatever it does after its last message, such as Starlette's
+        background tasks, runs like a background task). So it needs a task group
+        that lives as long as the serving: ``join()`` and ``drain()`` wait for
+        it as for a job, and the shutdown deadline cancels it.
+        """
+        if self._task_group is None:
+            raise RuntimeError(
+                "an ASGI app can only be called while the app is served; "
+                "use microready.run(app), the CLI or TestClient"
+            )
+        self._calls += 1
+        self._task_group.start_soon(self._run_call, call, origin)
+
+    async def _run_call(self, call: Callable[[], Awaitable[None]], origin: str) -> None:
+        try:
+            await call()
+        except Exception:  # the call's owner reports its errors; this is the last net
+            logger.exception("ASGI call for %s failed", origin or "a request")
+        finally:
+            self._calls -= 1
+            self._on_progress()
+
     def _start_waiting(self) -> None:
         """A job finished under the cap: start the next waiting one, in order."""
         while self._waiting and self._task_group is not None:
@@ -208,7 +268,8 @@ class BackgroundRunner(TaskCounters):
             await self._capacity.wait()
 
     def _is_idle(self) -> bool:
-        return not (self._pending or self._running or self._active_jobs or self._waiting)
+        return not (self._pending or self._running or self._active_jobs or self._waiting
+                    or self._calls)
 
     async def join(self) -> None:
         """Wait until no background task is queued or running."""

@@ -7,12 +7,17 @@ off, tried before the app's own (as FastAPI registers them first), but kept
 out of ``app.routes``, which lists only what the app declared. The document
 is built on the first request for it (``app.openapi()``), so no other
 request pays for it; ``openapi_url=None`` turns off the docs pages too.
+
+Behind a proxy or mounted as a sub-app, the pages point at the document
+under the request's ``root_path``, and the document served lists that path
+first in ``servers`` (FastAPI's ``root_path_in_servers``, on by default).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..requests import Request
 from ..responses import JSONResponse, Response
 from ..routing import Route
 from .docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
@@ -68,17 +73,28 @@ def configure(app: _App) -> tuple[Route, ...]:
                          "version='1.0.0'), or openapi_url=None to serve no document")
     routes = []
 
-    async def openapi() -> Response:
-        return JSONResponse(app.openapi())
+    in_servers = options.get("root_path_in_servers", True)
+
+    async def openapi(request: Request) -> Response:
+        document = app.openapi()
+        root_path = request.root_path.rstrip("/")
+        if root_path and in_servers:
+            servers = document.get("servers", [])
+            if root_path not in {server.get("url") for server in servers}:
+                # A copy: the cached document stays the app's, whatever path asked.
+                document = {**document, "servers": [{"url": root_path}, *servers]}
+        return JSONResponse(document)
 
     routes.append(_route(openapi_url, openapi))
     if app.docs_url is not None:
         redirect_url = app.swagger_ui_oauth2_redirect_url
 
-        async def swagger_ui_html() -> Response:
+        async def swagger_ui_html(request: Request) -> Response:
+            root_path = request.root_path.rstrip("/")
             return get_swagger_ui_html(
-                openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
-                oauth2_redirect_url=redirect_url, init_oauth=app.swagger_ui_init_oauth,
+                openapi_url=root_path + openapi_url, title=f"{app.title} - Swagger UI",
+                oauth2_redirect_url=root_path + redirect_url if redirect_url else None,
+                init_oauth=app.swagger_ui_init_oauth,
                 swagger_ui_parameters=app.swagger_ui_parameters,
             )
 
@@ -89,8 +105,9 @@ def configure(app: _App) -> tuple[Route, ...]:
 
             routes.append(_route(redirect_url, swagger_ui_redirect))
     if app.redoc_url is not None:
-        async def redoc_html() -> Response:
-            return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc")
+        async def redoc_html(request: Request) -> Response:
+            return get_redoc_html(openapi_url=request.root_path.rstrip("/") + openapi_url,
+                                  title=f"{app.title} - ReDoc")
 
         routes.append(_route(app.redoc_url, redoc_html))
     return tuple(routes)

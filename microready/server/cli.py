@@ -26,6 +26,7 @@ _CHOICES = {
     "backend": ("asyncio", "trio"),
     "loop": ("auto", "asyncio", "uvloop"),
     "log_level": ("critical", "error", "warning", "info", "debug", "trace"),
+    "lifespan": ("auto", "on", "off"),
 }
 
 
@@ -50,7 +51,7 @@ def _converter(annotation: Any) -> Callable[[str], Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m microready",
-        description="Serve a microready app over HTTP/1.1.",
+        description="Serve a microready app, or any ASGI 3 app, over HTTP/1.1.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("app", metavar="MODULE:ATTR", help="the app to serve, e.g. main:app")

@@ -18,6 +18,7 @@ __all__ = ["Config", "ConfigError"]
 
 Backend = Literal["asyncio", "trio"]
 Loop = Literal["auto", "asyncio", "uvloop"]
+LifespanMode = Literal["auto", "on", "off"]
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -81,6 +82,15 @@ class Config:
         default=None,
         metadata=_help("requests' task lists run at once; the rest wait in order. none: no cap"),
     )
+    root_path: str = field(
+        default="",
+        metadata=_help("the path prefix a proxy strips (ASGI root_path), as uvicorn's"),
+    )
+    lifespan: LifespanMode = field(
+        default="auto",
+        metadata=_help("run the app's lifespan: on, off, or auto (an ASGI app that does not "
+                       "speak the lifespan protocol is served without it)"),
+    )
 
     def __post_init__(self) -> None:
         if self.backend not in ("asyncio", "trio"):
@@ -89,6 +99,13 @@ class Config:
             raise ConfigError(f"loop must be 'auto', 'asyncio' or 'uvloop', not {self.loop!r}")
         if self.backend == "trio" and self.loop == "uvloop":
             raise ConfigError("loop='uvloop' needs backend='asyncio'; trio has its own loop")
+        if self.lifespan not in ("auto", "on", "off"):
+            raise ConfigError(f"lifespan must be 'auto', 'on' or 'off', not {self.lifespan!r}")
+        if self.root_path and (not self.root_path.startswith("/") or self.root_path == "/"):
+            raise ConfigError(
+                f"root_path is a path prefix such as '/api/v1', not {self.root_path!r}:\n"
+                f"    right: --root-path /{self.root_path.strip('/') or 'api'}"
+            )
         if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= self.port <= 65535:

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from .._asgi.served import LifespanMode, as_served
 from .._exchange import ServedApp
 
 __all__ = ["AppLoadError", "load_app"]
@@ -21,7 +22,9 @@ class AppLoadError(Exception):
     """The ``MODULE:ATTR`` given does not lead to a microready app."""
 
 
-def load_app(spec: str, *, factory: bool = False, app_dir: str = ".") -> ServedApp:
+def load_app(spec: str, *, factory: bool = False, app_dir: str = ".",
+             lifespan: LifespanMode = "auto") -> ServedApp:
+    """The app named by ``spec``: a microready app, or an ASGI app made servable."""
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
         raise AppLoadError(
@@ -66,14 +69,7 @@ def load_app(spec: str, *, factory: bool = False, app_dir: str = ".") -> ServedA
                 f'the app factory "{spec}" raised {type(exc).__name__}: {exc}'
             ) from exc
 
-    if not isinstance(obj, ServedApp):
-        hint = (
-            " (it looks like a function that builds the app: add --factory)"
-            if callable(obj) and not factory
-            else ""
-        )
-        raise AppLoadError(
-            f'"{spec}" is a {type(obj).__name__}, not a microready app; '
-            f"point at the MicroReady() instance{hint}"
-        )
-    return obj
+    try:
+        return as_served(obj, lifespan=lifespan)
+    except TypeError as exc:
+        raise AppLoadError(f'"{spec}": {exc}') from None

@@ -23,6 +23,8 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from .._asgi.scope import ASGIApp
+from .._asgi.served import as_served
 from .._exchange import ServedApp
 from .config import Config, ConfigError
 from .loader import AppLoadError, load_app
@@ -39,13 +41,14 @@ EXIT_FORCED = 130  # the shell's code for "stopped by SIGINT"
 
 
 def run(
-    app: ServedApp | str, *, factory: bool = False, app_dir: str = ".", **options: Any
+    app: ServedApp | ASGIApp | str, *, factory: bool = False, app_dir: str = ".",
+    **options: Any,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM; options are ``Config`` fields.
 
-    ``app`` is the app object, or a ``"module:attr"`` string (needed for
-    ``workers > 1``). A startup failure logs one line and exits non-zero,
-    like the command line does.
+    ``app`` is the app object (a microready app, or any ASGI 3 app), or a
+    ``"module:attr"`` string (needed for ``workers > 1``). A startup failure
+    logs one line and exits non-zero, like the command line does.
     """
     config = Config.from_options(**options)
     code = serve(app, config, factory=factory, app_dir=app_dir)
@@ -54,7 +57,8 @@ def run(
 
 
 def serve(
-    app: ServedApp | str, config: Config, *, factory: bool = False, app_dir: str = "."
+    app: ServedApp | ASGIApp | str, config: Config, *, factory: bool = False,
+    app_dir: str = ".",
 ) -> int:
     """Serve until stopped and return the process exit code."""
     configure_logging(config.log_level_number, access_log=config.access_log)
@@ -75,8 +79,14 @@ def serve(
         return supervise(config, worker)
     if isinstance(app, str):
         try:
-            app = load_app(app, factory=factory, app_dir=app_dir)
+            app = load_app(app, factory=factory, app_dir=app_dir, lifespan=config.lifespan)
         except AppLoadError as exc:
+            logger.error("%s", exc)
+            return EXIT_STARTUP_FAILED
+    else:
+        try:
+            app = as_served(app, lifespan=config.lifespan)
+        except TypeError as exc:
             logger.error("%s", exc)
             return EXIT_STARTUP_FAILED
     return serve_in_process(app, config)
@@ -92,7 +102,7 @@ def _serve_worker(
     """
     configure_logging(config.log_level_number, access_log=config.access_log)
     try:
-        app = load_app(spec, factory=factory, app_dir=app_dir)
+        app = load_app(spec, factory=factory, app_dir=app_dir, lifespan=config.lifespan)
     except AppLoadError as exc:
         logger.error("%s", exc)
         return EXIT_STARTUP_FAILED

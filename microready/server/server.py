@@ -16,6 +16,7 @@ contexts *is* the shutdown order:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Sequence
@@ -46,11 +47,32 @@ class ServerStartupError(Exception):
     """The server could not start (bad address, port in use, lifespan failure)."""
 
 
+class _HeldLifespan:
+    """A lifespan context, entered and left by one task (``run``) that waits for ``stop``."""
+
+    def __init__(self, lifespan: contextlib.AbstractAsyncContextManager[Any]) -> None:
+        self.lifespan = lifespan
+        self.stop = anyio.Event()
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        entered = False
+        try:
+            async with self.lifespan:
+                entered = True
+                task_status.started()
+                await self.stop.wait()
+        except Exception:
+            if not entered:
+                raise  # a startup failure: start() raises it to serve()
+            logger.exception("the app's lifespan shutdown failed")
+
+
 class Server:
     def __init__(self, app: ServedApp, config: Config, *, sockets: Sequence[socket.socket] = ()):
         if not isinstance(app, ServedApp):
             raise TypeError(
-                f"expected a microready app (microready.MicroReady()), got {type(app).__name__}"
+                f"expected a microready app (microready.MicroReady()), got {type(app).__name__}; "
+                "an ASGI app is served through microready.run(app) or the CLI"
             )
         self.app = app
         self.config = config
@@ -67,6 +89,7 @@ class Server:
         self._settings = ConnectionSettings(
             app,
             config.limits,
+            root_path=config.root_path,
             access_log=config.access_log,
             on_request_done=self._count_request,
             is_shutting_down=lambda: self._shutting_down,
@@ -100,39 +123,57 @@ class Server:
         shutdown_requested = self._shutdown_requested = anyio.Event()
         if self._shutting_down:
             shutdown_requested.set()
-        try:
-            lifespan = self.app.lifespan_context()
-            await lifespan.__aenter__()
-        except Exception as exc:
-            raise ServerStartupError(f"lifespan startup failed: {exc!r}") from exc
-        exc_info: tuple[Any, Any, Any] = (None, None, None)
-        try:
-            # Bind before any task group opens, so a busy port surfaces as a
-            # plain ServerStartupError rather than inside an exception group.
-            listeners = await self._open_listeners()
-            async with self.app.background.serving() as runner:
+        lifespan: contextlib.AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext() if self.config.lifespan == "off"
+            else self.app.lifespan_context()
+        )
+        held = _HeldLifespan(lifespan)
+        startup_error: BaseException | None = None
+        serve_error: BaseException | None = None
+        # The lifespan is held open by a task of its own, so the task groups it
+        # opens (a user's lifespan, an ASGI app's lifespan call) close in the
+        # task and the scope they were opened in, whatever serving ends with.
+        # Errors are raised outside this task group, unwrapped.
+        async with anyio.create_task_group() as lifespan_group:
+            try:
+                await lifespan_group.start(held.run)
+            except Exception as exc:
+                startup_error = exc
+            else:
                 try:
-                    deadline = await self._serve_connections(
-                        listeners, shutdown_requested, task_status
-                    )
+                    await self._serve(shutdown_requested, task_status)
+                except BaseException as exc:
+                    serve_error = exc
                 finally:
-                    with anyio.CancelScope(shield=True):
-                        for listener in listeners:
-                            await listener.aclose()
-                remaining = (
-                    None if deadline is None else max(0.0, deadline - anyio.current_time())
+                    held.stop.set()
+        if startup_error is not None:
+            raise ServerStartupError(f"lifespan startup failed: {startup_error!r}") from (
+                startup_error)
+        if serve_error is not None:
+            raise serve_error
+
+    async def _serve(
+        self, shutdown_requested: anyio.Event, task_status: anyio.abc.TaskStatus[list[str]]
+    ) -> None:
+        """Between the lifespan's startup and its shutdown: bind, serve, drain."""
+        listeners = await self._open_listeners()
+        async with self.app.background.serving() as runner:
+            try:
+                deadline = await self._serve_connections(
+                    listeners, shutdown_requested, task_status
                 )
-                unfinished = runner.pending + runner.running
-                if unfinished:
-                    logger.info("waiting for %d background task(s) to finish", unfinished)
-                await runner.drain(remaining)
-            logger.info(self.app.background.summary())
-        except BaseException as exc:
-            exc_info = (type(exc), exc, exc.__traceback__)
-            raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                await lifespan.__aexit__(*exc_info)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    for listener in listeners:
+                        await listener.aclose()
+            remaining = (
+                None if deadline is None else max(0.0, deadline - anyio.current_time())
+            )
+            unfinished = runner.pending + runner.running
+            if unfinished:
+                logger.info("waiting for %d background task(s) to finish", unfinished)
+            await runner.drain(remaining)
+        logger.info(self.app.background.summary())
 
     async def _serve_connections(
         self,
@@ -236,8 +277,13 @@ class Server:
             except OSError:  # the client left before we got to it
                 sock.close()
                 return
+            try:
+                local = _client(sock.getsockname())
+            except OSError:
+                local = None
             connection = HTTPConnection(
-                RawSocketStream(sock), self._settings, _client(address), over_capacity=over_capacity
+                RawSocketStream(sock), self._settings, _client(address),
+                over_capacity=over_capacity, server=local,
             )
             self.connections.add(connection)
             try:

@@ -21,6 +21,7 @@ import logging
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import anyio
 import anyio.abc
@@ -63,7 +64,8 @@ class ConnectionSettings:
     """What every connection of one server shares."""
 
     __slots__ = (
-        "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error"
+        "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error",
+        "root_path", "_root_path_bytes",
     )
 
     def __init__(
@@ -75,8 +77,13 @@ class ConnectionSettings:
         on_request_done: Callable[[], None] | None = None,
         is_shutting_down: Callable[[], bool] = lambda: False,
         on_app_error: Callable[[BaseException], None] | None = None,
+        root_path: str = "",
     ) -> None:
         self.app = app
+        # --root-path: as uvicorn does, the app sees it in front of every path
+        # (the proxy took it off) and in scope["root_path"].
+        self.root_path = root_path.rstrip("/")
+        self._root_path_bytes = quote(self.root_path).encode("ascii")
         self.limits = limits
         self.access_log = access_log
         self.on_request_done = on_request_done
@@ -108,8 +115,10 @@ class HTTPConnection:
         client: Address | None,
         *,
         over_capacity: bool = False,
+        server: Address | None = None,
     ) -> None:
         self.stream = stream
+        self.server = server  # the local address the client connected to
         # Past --limit-concurrency: read the request (so the client is not reset
         # mid-send), answer 503 and close.
         self.over_capacity = over_capacity
@@ -175,21 +184,30 @@ class HTTPConnection:
         if self.over_capacity:
             await self._reject(Rejected(503, "the server is at its connection limit"))
             return False
+        target = event.target
+        root_path = self.settings.root_path
+        if root_path and target.startswith(b"/"):
+            target = self.settings._root_path_bytes + target
         request = Request(
             method=event.method,
-            target=event.target,
+            target=target,
             http_version=event.http_version,
             raw_headers=event.headers,  # type: ignore[arg-type]  # a read-only sequence
             client=self.client,
             receive=self._receive_body,
             app=self.settings.app,
+            server=self.server,
         )
+        if root_path:
+            request.scope["root_path"] = root_path
         reply = await self.settings.app.handle(request)
         if self._rejection is not None:
             # The body broke a rule while the app read it: that answer wins,
             # and the request's tasks are dropped with the request (but the
             # teardown of its dependencies still runs).
             await self._reject(self._rejection)
+            if reply.on_sent is not None:
+                reply.on_sent()
             if reply.cleanup is not None:
                 self.settings.app.background.submit([], reply.cleanup, request_line(event))
             return False
@@ -200,7 +218,13 @@ class HTTPConnection:
             # In flight at shutdown: the last response. After an unhandled error
             # we cannot vouch for the connection's state: close it, and only it.
             core.close_after_response = True
-        status = await self._send_reply(reply)
+        if reply.on_sent is None:
+            status = await self._send_reply(reply)
+        else:
+            try:
+                status = await self._send_reply(reply)
+            finally:
+                reply.on_sent()
         if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
             log_access(self.client, event, status)
         if self.settings.on_request_done is not None:

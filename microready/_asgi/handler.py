@@ -1,0 +1,227 @@
+"""An ASGI app as one layer of a microready app: ``AsgiHandler(asgi_app).handle(request)``.
+
+It is how microready calls any ASGI app: a mounted Starlette or FastAPI app, an
+ASGI middleware (Sentry's, OpenTelemetry's) in ``add_middleware``, or a whole
+ASGI app that microready's server serves. One request:
+
+1. the app's call starts in the serving runner's task group
+   (``BackgroundRunner.start_call``), because it outlives ``handle()``: the
+   connection streams the body the app sends, and the app may go on after its
+   last message (Starlette runs its background tasks there);
+2. ``handle()`` waits for ``http.response.start`` and the first body message.
+   A body sent in one message becomes a plain ``Response`` (one write); more
+   messages become a streamed one, pulled from the app as the client takes it;
+3. the app's last ``send()`` returns only once the connection has written the
+   last byte (``Reply.on_sent``), so whatever it runs next, its background
+   tasks included, starts after the client has the response: the guarantee
+   microready gives its own tasks, given to Starlette's too;
+4. ``receive()`` gives the body, then ``http.disconnect`` once the response is
+   written or the client has gone.
+
+A microready app (or layer) called by the ASGI app hands its ``Reply``'s tasks
+back through ``scope[REPLY_KEY]`` (see ``entry.py``), so they still run after
+the last byte of the response the client gets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+
+from .._exchange import Reply
+from ..background.runner import serving_runner
+from ..requests import ClientDisconnect, Request
+from ..responses import PlainTextResponse, Response, StreamingResponse
+from .scope import ASGIApp, Message, http_scope
+
+__all__ = ["REPLY_KEY", "AsgiHandler", "HandedBack"]
+
+error_logger = logging.getLogger("microready.error")
+
+REPLY_KEY = "microready.handed_back"
+
+
+class HandedBack:
+    """What a microready layer inside an ASGI app leaves for the outer ``Reply``."""
+
+    __slots__ = ("tasks", "cleanup", "error")
+
+    def __init__(self) -> None:
+        self.tasks: list[Any] = []
+        self.cleanup: Any = None
+        self.error: BaseException | None = None
+
+
+class _AppResponse(Response):
+    """A complete response exactly as the ASGI app sent it (its own headers)."""
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]],
+                 body: bytes) -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.body = body
+        self.background = None
+
+
+class _AppStreamingResponse(StreamingResponse):
+    """A response whose body the ASGI app is still sending."""
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]],
+                 call: _Call) -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.body = b""
+        self.background = None
+        self.content = ()  # never read: iterate() is the app's own
+        self._call = call
+
+    def iterate(self) -> Any:
+        return self._call.body_chunks()
+
+
+class _Call:
+    """One request's call of the ASGI app, and what it has sent so far."""
+
+    def __init__(self, request: Request, app: ASGIApp) -> None:
+        self.request = request
+        self.app = app
+        self.body_done = False  # the request body, as the app received it
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.first_body: bytes | None = None
+        self.more_body = True
+        self.error: BaseException | None = None
+        self._body: AsyncIterator[bytes] | None = None
+        self.head_ready = anyio.Event()  # start and first body, or the call ended
+        self.sent = anyio.Event()  # the connection wrote the last byte, or gave up
+        send, receive = anyio.create_memory_object_stream[bytes | None](0)
+        self._chunks_in, self._chunks_out = send, receive
+        self.cancel_scope = anyio.CancelScope()
+
+    async def run(self, scope: dict[str, Any]) -> None:
+        with self.cancel_scope:
+            try:
+                await self.app(scope, self.receive, self.send)
+            except Exception as exc:
+                if self.head_ready.is_set() and self.more_body:
+                    error_logger.error("the ASGI app failed while sending the response to %s",
+                                       self.request, exc_info=exc)
+                elif self.head_ready.is_set():
+                    error_logger.error("the ASGI app failed after its response to %s",
+                                       self.request, exc_info=exc)
+                self.error = exc
+            finally:
+                self.head_ready.set()
+                self._chunks_in.close()
+
+    async def receive(self) -> Message:
+        if not self.body_done:
+            if self._body is None:
+                self._body = aiter(self.request.stream())
+            try:
+                chunk = await anext(self._body, b"")
+            except ClientDisconnect:
+                self.body_done = True
+                return {"type": "http.disconnect"}
+            # The end is one more message with no body: the connection only
+            # knows the body is over when it is asked for more.
+            self.body_done = not chunk
+            return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
+        # The body is all read: the next event is the end of the exchange.
+        await self.sent.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status:
+                raise RuntimeError("the ASGI app sent http.response.start twice")
+            self.status = int(message["status"])
+            self.headers = [(bytes(name).lower(), bytes(value))
+                            for name, value in message.get("headers", ())]
+            return
+        if kind != "http.response.body":
+            if kind == "http.response.pathsend" or kind == "http.response.trailers":
+                raise RuntimeError(f"{kind} is not offered by microready (no such extension)")
+            raise RuntimeError(f"unexpected ASGI message {kind!r} for an HTTP request")
+        if not self.status:
+            raise RuntimeError("the ASGI app sent a body before http.response.start")
+        if not self.more_body or self.sent.is_set():
+            raise OSError("the response is already complete or the client has gone")
+        body: bytes = bytes(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        if self.first_body is None:
+            self.first_body, self.more_body = body, more
+            self.head_ready.set()
+        else:
+            self.more_body = more
+            if body:
+                try:
+                    await self._chunks_in.send(body)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    raise OSError("the client has gone") from None
+        if not more:
+            self._chunks_in.close()
+            await self.sent.wait()  # the guarantee: what follows runs after the last byte
+
+    async def body_chunks(self) -> Any:
+        if self.first_body:
+            yield self.first_body
+        async with self._chunks_out:
+            async for chunk in self._chunks_out:
+                if chunk:
+                    yield chunk
+        if self.more_body:  # the app stopped before its last message
+            raise RuntimeError("the ASGI app ended its response early")
+
+    def on_sent(self) -> None:
+        self.sent.set()
+        self._chunks_out.close()
+
+
+class AsgiHandler:
+    """Answers requests by calling an ASGI app; see the module docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __repr__(self) -> str:
+        return f"<AsgiHandler {self.app!r}>"
+
+    async def handle(self, request: Request) -> Reply:
+        runner = serving_runner()
+        if runner is None:
+            raise RuntimeError(
+                "an ASGI app can only answer while microready serves: microready.run(app), "
+                "the CLI, an ASGI server or TestClient"
+            )
+        call = _Call(request, self.app)
+        handed_back = HandedBack()
+        scope = http_scope(request)
+        scope[REPLY_KEY] = handed_back
+        runner.start_call(lambda: call.run(scope), repr(request))
+        try:
+            await call.head_ready.wait()
+        except BaseException:
+            call.cancel_scope.cancel()
+            raise
+        if not call.status or call.first_body is None:
+            call.cancel_scope.cancel()
+            if call.error is None:
+                error_logger.error("the ASGI app returned without a response to %s", request)
+            elif not isinstance(call.error, ClientDisconnect):
+                error_logger.error("the ASGI app failed for %s", request, exc_info=call.error)
+            return Reply(PlainTextResponse("Internal Server Error", 500),
+                         error=call.error or handed_back.error)
+        response: Response
+        if not call.more_body and request.method != "HEAD":
+            # HEAD goes the streamed way, where h11 knows the app's length is
+            # that of a GET and sends no body.
+            response = _AppResponse(call.status, call.headers, call.first_body)
+        else:
+            response = _AppStreamingResponse(call.status, call.headers, call)
+        return Reply(response, handed_back.tasks, handed_back.cleanup, handed_back.error,
+                     call.on_sent)
