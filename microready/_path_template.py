@@ -4,6 +4,8 @@ A parameter matches one path segment, unless a convertor says otherwise:
 ``{file_path:path}`` matches the rest of the path, and ``{user_id:int}``,
 ``{price:float}`` and ``{id:uuid}`` match only their form and arrive
 converted. The convertors are Starlette's, with the same regular expressions.
+``{$...}`` is not a parameter but an OpenAPI runtime expression, kept as text
+(a callback's path starts with one).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _CONVERTORS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
              uuid.UUID),
 }
 _PARAM = re.compile(r"\{([^{}]*)\}")
+_EXPRESSION = re.compile(r"\{\$[^{}]*\}")
 
 
 class PathTemplate:
@@ -35,7 +38,7 @@ class PathTemplate:
     def __init__(self, path: str) -> None:
         if not isinstance(path, str):
             raise TypeError(f"a route path is a str such as '/items/{{item_id}}', not {path!r}")
-        if not path.startswith("/"):
+        if not path.startswith(("/", "{$")):
             raise ValueError(
                 f"route path {path!r} must start with '/':\n"
                 f"    wrong: @app.get({path!r})\n"
@@ -47,6 +50,10 @@ class PathTemplate:
         pattern: list[str] = []
         position = 0
         for match in _PARAM.finditer(path):
+            if match.group(1).startswith("$"):
+                # An OpenAPI runtime expression ("{$callback_url}/invoices/{$request.body.id}",
+                # FastAPI's "OpenAPI Callbacks"): text of the path, as in Starlette.
+                continue
             pattern.append(self._literal(path[position:match.start()]))
             name, _, convertor = match.group(1).partition(":")
             name = name.strip()
@@ -79,7 +86,8 @@ class PathTemplate:
         self.prefix = path.split("{", 1)[0]
 
     def _literal(self, text: str) -> str:
-        if "{" in text or "}" in text:
+        bare = _EXPRESSION.sub("", text)
+        if "{" in bare or "}" in bare:
             raise ValueError(
                 f"route path {self.path!r} has an unbalanced brace; parameters look like "
                 "{item_id}"

@@ -136,7 +136,7 @@ class Router(EventHandlers):
         The route is a ``self.route_class`` (or ``route_class_override``), read
         now: setting ``app.router.route_class`` affects the routes added after.
         """
-        if path and not path.startswith("/"):
+        if path and not path.startswith(("/", "{$")):
             raise ValueError(
                 f"route path {path!r} must start with '/':\n"
                 f"    wrong: @{self._label}.get({path!r})\n"

@@ -400,14 +400,13 @@ class InvoiceEventReceived(pydantic.BaseModel):
 
 
 def callbacks_app(fw):
-    """FastAPI's "OpenAPI Callbacks" page, but for the callback's path: the page's
-    "{$callback_url}/invoices/{$request.body.id}" (an OpenAPI runtime expression) is
-    refused by microready's router for now, which wants a path that starts with "/"."""
+    """FastAPI's "OpenAPI Callbacks" page: the callback's path is an OpenAPI runtime
+    expression, "{$callback_url}/invoices/{$request.body.id}", kept as text."""
     app = fw.App()
     invoices_callback_router = fw.Router()
 
     @invoices_callback_router.post(
-        "/invoices/{invoice_id}", response_model=InvoiceEventReceived
+        "{$callback_url}/invoices/{$request.body.id}", response_model=InvoiceEventReceived
     )
     def invoice_notification(body: InvoiceEvent):
         pass
