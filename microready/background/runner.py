@@ -30,10 +30,9 @@ everything to finish.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -42,7 +41,9 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 
+from .calls import CallHost, serving_runner
 from .counters import BackgroundStats, TaskCounters
+from .jobs import CLEANUP_GRACE, Job
 from .tasks import BackgroundTask
 from .threads import WorkerThreads
 from .workers import AsyncWorkers
@@ -52,43 +53,7 @@ __all__ = ["BackgroundRunner", "BackgroundStats", "serving_runner"]
 logger = logging.getLogger("microready.background")
 
 
-# How long the teardowns of jobs cut short by the shutdown deadline may take, all
-# together: they close uploads and database sessions, and must not hang the exit.
-CLEANUP_GRACE = 2.0
-
-
-# The runner that is serving the current request: a mounted sub-app, or an ASGI
-# app called from a middleware, hands its work to the one that is open, not to
-# its own (which no server opened).
-_SERVING: contextvars.ContextVar[BackgroundRunner | None] = contextvars.ContextVar(
-    "microready_serving_runner", default=None)
-
-
-def serving_runner() -> BackgroundRunner | None:
-    """The runner whose ``serving()`` block the current task runs in, if any."""
-    return _SERVING.get()
-
-
-class _Job:
-    """One request's tasks, plus the dependency teardown that follows them."""
-
-    __slots__ = ("tasks", "cleanup", "origin", "next_index", "current", "started")
-
-    def __init__(
-        self,
-        tasks: list[BackgroundTask[Any]],
-        cleanup: Callable[[], Awaitable[None]] | None,
-        origin: str,
-    ) -> None:
-        self.tasks = tasks
-        self.cleanup = cleanup
-        self.origin = origin
-        self.next_index = 0  # the first task not yet started
-        self.current: list[BackgroundTask[Any]] = []  # what is running right now
-        self.started = False  # _run_job has it: its own finally runs the cleanup
-
-
-class BackgroundRunner(TaskCounters):
+class BackgroundRunner(TaskCounters, CallHost):
     """Runs request task lists and counts them; see the module docstring."""
 
     def __init__(
@@ -102,8 +67,8 @@ class BackgroundRunner(TaskCounters):
         self.configure(
             thread_limit=thread_limit, max_concurrent=max_concurrent, backlog_limit=backlog_limit
         )
-        self._active_jobs: set[_Job] = set()
-        self._waiting: deque[_Job] = deque()
+        self._active_jobs: set[Job] = set()
+        self._waiting: deque[Job] = deque()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._threads: WorkerThreads | None = None
@@ -113,7 +78,7 @@ class BackgroundRunner(TaskCounters):
         self._start_async = self._async_workers.start
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
-        self._calls = 0  # see start_call
+        self._calls = 0  # ASGI calls running in the task group (calls.py)
 
     def configure(
         self,
@@ -154,11 +119,8 @@ class BackgroundRunner(TaskCounters):
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
                     self._async_workers.open(task_group)
-                    token = _SERVING.set(self)
-                    try:
+                    with self.as_current():
                         yield self
-                    finally:
-                        _SERVING.reset(token)
                     # Jobs on worker threads are not in the task group: wait for
                     # them here; then only idle workers are left, so stop them.
                     await self.join()
@@ -176,16 +138,6 @@ class BackgroundRunner(TaskCounters):
         """Whether ``serving()`` is open, so ``submit`` may be called."""
         return self._task_group is not None
 
-    @contextlib.contextmanager
-    def as_current(self) -> Iterator[None]:
-        """Make this runner ``serving_runner()`` inside the block, for a task that
-        did not start inside ``serving()`` (an ASGI server's request task)."""
-        token = _SERVING.set(self)
-        try:
-            yield
-        finally:
-            _SERVING.reset(token)
-
     def submit(
         self,
         tasks: list[BackgroundTask[Any]],
@@ -200,7 +152,7 @@ class BackgroundRunner(TaskCounters):
                 "background tasks can only run while the app is served; "
                 "use microready.run(app), the CLI or TestClient"
             )
-        job = _Job(tasks, cleanup, origin)
+        job = Job(tasks, cleanup, origin)
         with self._lock:
             self._pending += len(tasks)
             capped = (
@@ -216,33 +168,6 @@ class BackgroundRunner(TaskCounters):
             self._threads.submit(partial(self._run_sync_job, job))
         else:
             self._start_async(job)
-
-    def start_call(self, call: Callable[[], Awaitable[None]], origin: str = "") -> None:
-        """Run ``call`` in the runner's task group now, outside the task counts.
-
-        For an ASGI app served through microready: its call outlives the
-        ``handle()`` that started it (the connection streams the response it
-        sends, and whatever it does after its last message, such as Starlette's
-        background tasks, runs like a background task). So it needs a task group
-        that lives as long as the serving: ``join()`` and ``drain()`` wait for
-        it as for a job, and the shutdown deadline cancels it.
-        """
-        if self._task_group is None:
-            raise RuntimeError(
-                "an ASGI app can only be called while the app is served; "
-                "use microready.run(app), the CLI or TestClient"
-            )
-        self._calls += 1
-        self._task_group.start_soon(self._run_call, call, origin)
-
-    async def _run_call(self, call: Callable[[], Awaitable[None]], origin: str) -> None:
-        try:
-            await call()
-        except Exception:  # the call's owner reports its errors; this is the last net
-            logger.exception("ASGI call for %s failed", origin or "a request")
-        finally:
-            self._calls -= 1
-            self._on_progress()
 
     def _start_waiting(self) -> None:
         """A job finished under the cap: start the next waiting one, in order."""
@@ -298,7 +223,7 @@ class BackgroundRunner(TaskCounters):
                 await self._clean_up(job)
         return False
 
-    def _drop_unfinished(self) -> list[_Job]:
+    def _drop_unfinished(self) -> list[Job]:
         """Drop every task not finished; return the jobs that never started."""
         never_started = [
             job for job in [*self._active_jobs, *self._waiting]
@@ -332,7 +257,7 @@ class BackgroundRunner(TaskCounters):
 
     # -- running ------------------------------------------------------------------
 
-    async def _run_job(self, job: _Job) -> None:
+    async def _run_job(self, job: Job) -> None:
         """Run a job that has async tasks or a cleanup (or waited under the cap)."""
         job.started = True
         try:
@@ -361,7 +286,7 @@ class BackgroundRunner(TaskCounters):
             self._on_progress()
 
     @staticmethod
-    async def _clean_up(job: _Job) -> None:
+    async def _clean_up(job: Job) -> None:
         cleanup, job.cleanup = job.cleanup, None
         if cleanup is None:
             return
@@ -370,7 +295,7 @@ class BackgroundRunner(TaskCounters):
         except Exception:
             logger.exception("dependency teardown failed (request %s)", job.origin)
 
-    async def _run_sync_segment(self, job: _Job) -> None:
+    async def _run_sync_segment(self, job: Job) -> None:
         """Run the job's next consecutive sync tasks on a worker thread, and wait."""
         done = anyio.Event()
         portal = self._portal
@@ -389,7 +314,7 @@ class BackgroundRunner(TaskCounters):
         threads.submit(run_then_report)
         await done.wait()
 
-    def _run_sync_job(self, job: _Job) -> None:
+    def _run_sync_job(self, job: Job) -> None:
         """A job of sync tasks only, run entirely on a worker thread."""
         try:
             self._run_sync_tasks(job)
@@ -418,7 +343,7 @@ class BackgroundRunner(TaskCounters):
             self._capacity.set()
             self._capacity = None
 
-    def _claim(self, job: _Job) -> bool:
+    def _claim(self, job: Job) -> bool:
         """Mark the job's next task as running; False if shutdown dropped it."""
         with self._lock:
             if job.next_index >= len(job.tasks):
@@ -429,7 +354,7 @@ class BackgroundRunner(TaskCounters):
             self._running += 1
             return True
 
-    def _release(self, job: _Job, ok: bool) -> None:
+    def _release(self, job: Job, ok: bool) -> None:
         with self._lock:
             if not job.current:  # already counted as dropped by the shutdown deadline
                 return
@@ -440,7 +365,7 @@ class BackgroundRunner(TaskCounters):
             else:
                 self._failed += 1
 
-    async def _run_async_task(self, job: _Job, task: BackgroundTask[Any]) -> None:
+    async def _run_async_task(self, job: Job, task: BackgroundTask[Any]) -> None:
         ok = False
         try:
             await task.func(*task.args, **task.kwargs)
@@ -450,7 +375,7 @@ class BackgroundRunner(TaskCounters):
         finally:
             self._release(job, ok)
 
-    def _run_sync_tasks(self, job: _Job) -> None:
+    def _run_sync_tasks(self, job: Job) -> None:
         """Run the job's consecutive sync tasks; called in a worker thread."""
         tasks = job.tasks
         while job.next_index < len(tasks) and not tasks[job.next_index].is_async:
