@@ -23,6 +23,7 @@ from .responses import (
 )
 from .routing import Router
 from .server.run import run
+from .websockets import WebSocket, WebSocketDisconnect, WebSocketException
 
 __all__ = [
     "BackgroundTask",
@@ -51,6 +52,9 @@ __all__ = [
     "Security",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
     "__version__",
     "run",
     "status",

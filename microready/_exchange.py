@@ -8,7 +8,7 @@ app, which is what lets ``TestClient`` drive the very same connection code.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -62,5 +62,11 @@ class ServedApp(Protocol):
     def background(self) -> BackgroundRunner: ...
 
     async def handle(self, request: Request) -> Reply: ...
+
+    async def serve_websocket(self, scope: MutableMapping[str, Any],
+                              receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+                              send: Callable[[Any], Awaitable[None]]) -> None:
+        """One accepted-or-refused WebSocket connection, as an ASGI ``websocket`` call."""
+        ...
 
     def lifespan_context(self) -> AbstractAsyncContextManager[None]: ...

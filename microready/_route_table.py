@@ -9,7 +9,7 @@ other way, from a route's name and parameters to a path, for
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 from urllib.parse import quote
 
 from ._mount import Mount
@@ -17,25 +17,33 @@ from ._path_template import _PARAM
 
 if TYPE_CHECKING:
     from ._route import Route
+    from ._websocket_route import WebSocketRoute
 
 __all__ = ["NoMatchFound", "RouteTable", "allowed_methods", "fill_path", "url_path_for"]
 
-Entry = Union["Route", Mount]
+Entry = Union["Route", Mount, "WebSocketRoute"]
 _NO_PARAMS: dict[str, Any] = {}
 
 
-class RouteTable:
-    """Finds the route (or mount) for (method, path)."""
+EntryT = TypeVar("EntryT", bound=Entry)
+
+
+class RouteTable(Generic[EntryT]):
+    """Finds the route (or mount) for (method, path).
+
+    An app keeps two: one for HTTP requests (routes and mounts), one for
+    WebSocket connections (``WebSocketRoute``, method ``"WEBSOCKET"``).
+    """
 
     __slots__ = ("static", "dynamic")
 
-    def __init__(self, routes: Sequence[Entry]) -> None:
+    def __init__(self, routes: Sequence[EntryT]) -> None:
         dynamic = [r for r in routes if not r.template.is_static]
-        static: dict[str, list[tuple[Entry, dict[str, Any]]]] = {}
+        static: dict[str, list[tuple[EntryT, dict[str, Any]]]] = {}
         for route in routes:
             if route.template.is_static and route.path not in static:
                 # Every entry that matches this exact path, in registration order.
-                candidates: list[tuple[Entry, dict[str, Any]]] = []
+                candidates: list[tuple[EntryT, dict[str, Any]]] = []
                 for other in routes:
                     if other.template.is_static:
                         if other.path == route.path:
@@ -50,7 +58,7 @@ class RouteTable:
 
     def find(
         self, method: str, path: str
-    ) -> tuple[Entry | None, dict[str, Any], tuple[Route, ...]]:
+    ) -> tuple[EntryT | None, dict[str, Any], tuple[Route, ...]]:
         """``(route, params, ())`` on a match; ``(None, {}, routes)`` otherwise.
 
         ``routes`` are the routes whose path matched with another method (405),
@@ -63,7 +71,7 @@ class RouteTable:
                 if method in route.method_set:
                     return route, (dict(params) if params else _NO_PARAMS), ()
             return None, _NO_PARAMS, _routes_only(route for route, _ in candidates)
-        partial: list[Entry] = []
+        partial: list[EntryT] = []
         for route in self.dynamic:
             found = route.template.match(path)
             if found is not None:

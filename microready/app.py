@@ -39,7 +39,7 @@ import anyio
 import anyio.to_thread
 
 from ._asgi.entry import serve_http, serve_lifespan
-from ._asgi.scope import Receive, Scope, Send
+from ._asgi.scope import Receive, Scope, Send, route_path
 from ._events import EventHandler, run_event_handlers
 from ._exception_handling import ExceptionHandler, ExceptionHandling, describe
 from ._exchange import Reply
@@ -47,6 +47,7 @@ from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_opt
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
 from ._middleware_stack import Middleware, MiddlewareHost, build_stack
 from ._route_handler import respond, run_route_handler, task_list, then
+from ._websocket_route import WEBSOCKET, WebSocketRoute, serve_websocket
 from .background.runner import BackgroundRunner
 from .datastructures import State
 from .exceptions import HTTPException
@@ -144,7 +145,8 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         self.root_path = root_path.rstrip("/")
         self._lifespan = self._checked_lifespan(lifespan)
         self._lifespan_state: dict[str, Any] | None = None
-        self._table = RouteTable(())
+        self._table: RouteTable[Route | Mount] = RouteTable(())
+        self._websocket_table: RouteTable[WebSocketRoute] = RouteTable(())
         self._table_version = -1
         # OpenAPI: FastAPI's attributes, and the docs routes (kept out of self.routes).
         self.openapi_version = "3.1.0"
@@ -256,13 +258,16 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
 
     # -- serving ---------------------------------------------------------------------
 
-    def _route_table(self) -> RouteTable:
+    def _route_table(self) -> RouteTable[Route | Mount]:
         if self._table_version != self.revision:
             for route in self.routes:
                 if isinstance(route, Route) and route.strict_content_type is None:
                     # Set on neither the route nor its routers: the app's value holds.
                     route.strict_content_type = self.strict_content_type is not False
-            self._table = RouteTable([*self._docs_routes, *self.routes])
+            http = [route for route in self.routes if isinstance(route, Route | Mount)]
+            self._table = RouteTable([*self._docs_routes, *http])
+            self._websocket_table = RouteTable(
+                [route for route in self.routes if isinstance(route, WebSocketRoute)])
             self._table_version = self.revision
         return self._table
 
@@ -271,10 +276,24 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         kind = scope["type"]
         if kind == "http":
             await serve_http(self, self, scope, receive, send)
+        elif kind == "websocket":
+            await self.serve_websocket(scope, receive, send)
         elif kind == "lifespan":
             await serve_lifespan(self, scope, receive, send)
         else:
-            raise RuntimeError(f"microready cannot answer an ASGI {kind!r} connection yet")
+            raise RuntimeError(f"microready cannot answer an ASGI {kind!r} connection")
+
+    async def serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One WebSocket connection, as an ASGI ``websocket`` call (see ``_websocket_route``)."""
+        scope.setdefault("app", self)
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        if self._lifespan_state and "state" not in scope:
+            scope["state"] = self._lifespan_state
+        if self._table_version != self.revision:
+            self._route_table()
+        route, params, _ = self._websocket_table.find(WEBSOCKET, route_path(scope))
+        await serve_websocket(self, route, params, scope, receive, send)
 
     async def handle(self, request: Request) -> Reply:
         """Answer one request: through the middleware, if any, to the routes.

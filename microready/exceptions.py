@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from .websockets import WebSocketException  # FastAPI's `from fastapi.exceptions import ...`
+
 __all__ = [
     "FastAPIError",
     "HTTPException",
@@ -13,6 +15,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseValidationError",
     "ValidationException",
+    "WebSocketException",
 ]
 
 

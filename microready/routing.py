@@ -54,6 +54,7 @@ from ._route_options import (
     refuse_unknown_keywords,
 )
 from ._route_table import NoMatchFound, RouteTable, allowed_methods, url_path_for
+from ._websocket_route import WebSocketRoute
 from .responses import Response
 
 _ROUTER_OPENAPI = RouterOpenAPIOptions.__optional_keys__
@@ -74,8 +75,11 @@ __all__ = [
     "RouteOptions",
     "RouteTable",
     "Router",
+    "WebSocketRoute",
     "allowed_methods",
 ]
+
+APIWebSocketRoute = WebSocketRoute  # FastAPI's name
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -115,7 +119,7 @@ class Router(EventHandlers):
         self.default_response_class = default_response_class
         self.tags = list(tags or [])
         self.responses = dict(responses or {})
-        self.routes: list[Route | Mount] = []
+        self.routes: list[Route | Mount | WebSocketRoute] = []
         self.revision = 0  # bumped on every change, so an app knows to rebuild its table
 
     def _route_defaults(self) -> RouteOptions:
@@ -179,6 +183,38 @@ class Router(EventHandlers):
         self.routes.append(route)
         self.revision += 1
         return route
+
+    def add_api_websocket_route(self, path: str, endpoint: Callable[..., Any],
+                                name: str | None = None, *,
+                                dependencies: Sequence[Any] | None = None) -> WebSocketRoute:
+        """Register ``endpoint`` for WebSocket connections to ``path``."""
+        where = f"WEBSOCKET {path}"
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(
+                f"websocket path {path!r} must start with '/':\n"
+                f"    right: @{self._label}.websocket({'/' + str(path).lstrip('/')!r})"
+            )
+        route = WebSocketRoute(self.prefix + path, endpoint, name=name, dependencies=(
+            *self.dependencies, *check_dependencies(dependencies, where)))
+        self.routes.append(route)
+        self.revision += 1
+        return route
+
+    def websocket(self, path: str, name: str | None = None, *,
+                  dependencies: Sequence[Any] | None = None) -> Callable[[Endpoint], Endpoint]:
+        """``@app.websocket("/ws")`` over ``async def endpoint(websocket: WebSocket)``."""
+        if callable(path):
+            raise TypeError(
+                "the websocket decorator needs a path:\n"
+                "    wrong: @app.websocket\n"
+                "    right: @app.websocket(\"/ws\")"
+            )
+
+        def register(endpoint: Endpoint) -> Endpoint:
+            self.add_api_websocket_route(path, endpoint, name, dependencies=dependencies)
+            return endpoint
+
+        return register
 
     def api_route(self, path: str, *, methods: Sequence[str] | None = None,
                   **options: Unpack[RouteKeywords]) -> Callable[[Endpoint], Endpoint]:

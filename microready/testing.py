@@ -35,7 +35,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from typing import Any, Literal
 
@@ -57,6 +57,7 @@ from ._client_request import (
 )
 from ._client_response import ClientRequest, TestResponse, read_response
 from ._client_url import ParamTypes, base, merge_url, with_params
+from ._client_websocket import WebSocketTestSession
 from ._cookie_jar import Cookies, CookieTypes
 from ._exchange import ServedApp
 from .datastructures import Address
@@ -328,6 +329,11 @@ class TestClient:
 
     def delete(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", url, **kwargs)
+
+    def websocket_connect(self, url: str, subprotocols: Sequence[str] | None = None,
+                          headers: dict[str, str] | None = None) -> WebSocketTestSession:
+        """``with client.websocket_connect("/ws") as websocket:``; see ``_client_websocket``."""
+        return WebSocketTestSession(self, url, subprotocols, headers)
 
     def _send(self, request: ClientRequest) -> TestResponse:
         errors: list[BaseException] = []

@@ -21,7 +21,7 @@ from ..requests import ClientDisconnect, Request
 
 __all__ = [
     "ASGIApp", "Message", "Receive", "Scope", "Send", "http_scope", "is_asgi_app",
-    "request_from_scope",
+    "request_from_scope", "route_path",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -82,6 +82,17 @@ class _BodyFromMessages:
                 self.done = True
                 raise ClientDisconnect("the client disconnected before the body ended")
         return b""
+
+
+def route_path(scope: Scope) -> str:
+    """The path an app's routes match: ``path`` without ``root_path`` (Starlette's rule)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if len(path) == len(root):
+        return ""
+    return path[len(root):] if path[len(root)] == "/" else path
 
 
 def request_from_scope(scope: Scope, receive: Receive, app: Any = None) -> Request:

@@ -28,7 +28,7 @@ from .._exchange import Reply, ServedApp
 from ..background.runner import BackgroundRunner
 from ..requests import Request
 from .handler import AsgiHandler
-from .scope import ASGI_VERSION, ASGIApp, Message, is_asgi_app
+from .scope import ASGI_VERSION, ASGIApp, Message, Receive, Scope, Send, is_asgi_app
 
 __all__ = ["AsgiServedApp", "LifespanMode", "as_served", "is_asgi_app"]
 
@@ -58,6 +58,11 @@ class AsgiServedApp:
         if self._state:
             request.scope["state"] = self._state
         return await self._handler.handle(request)
+
+    async def serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._state:
+            scope["state"] = dict(self._state)
+        await self.app(scope, receive, send)
 
     @asynccontextmanager
     async def lifespan_context(self) -> AsyncIterator[None]:

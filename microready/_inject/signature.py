@@ -59,6 +59,7 @@ from ..params import (
 from ..requests import Request
 from ..responses import Response
 from ..security.base import SecurityScopes, is_security_scheme
+from ..websockets import WebSocket
 from .call import call_endpoint, call_plan, caller_without_args
 from .plan import (
     CallPlan,
@@ -237,7 +238,7 @@ class _Planner:
         if marker is None and is_upload(base):
             marker = FileParam()  # FastAPI: an UploadFile parameter is a File() by its type
         if isinstance(base, type) and marker is None:
-            if issubclass(base, Request):
+            if issubclass(base, Request | WebSocket):  # a WebSocket stands in for the request
                 found["request"].append(name)
                 return
             if issubclass(base, BackgroundTasks):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .protocol import Limits
+from .protocol.websocket import WebSocketSettings
 
 __all__ = ["Config", "ConfigError"]
 
@@ -82,6 +83,17 @@ class Config:
         default=None,
         metadata=_help("requests' task lists run at once; the rest wait in order. none: no cap"),
     )
+    ws_max_size: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_help("largest WebSocket message in bytes (closed with 1009 above)"),
+    )
+    ws_ping_interval: float | None = field(
+        default=20.0, metadata=_help("seconds between WebSocket pings; none: no pings"),
+    )
+    ws_ping_timeout: float | None = field(
+        default=20.0,
+        metadata=_help("seconds a WebSocket ping may go unanswered (closed with 1011 after)"),
+    )
     root_path: str = field(
         default="",
         metadata=_help("the path prefix a proxy strips (ASGI root_path), as uvicorn's"),
@@ -118,8 +130,10 @@ class Config:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1, or None for no limit; not {value}")
+        if self.ws_max_size < 1:
+            raise ConfigError(f"ws_max_size must be at least 1 byte, not {self.ws_max_size}")
         for name in ("timeout_keep_alive", "timeout_request_head", "timeout_body",
-                     "timeout_graceful_shutdown"):
+                     "timeout_graceful_shutdown", "ws_ping_interval", "ws_ping_timeout"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, not {value}")
@@ -145,6 +159,11 @@ class Config:
             timeout_request_head=self.timeout_request_head,
             timeout_body=self.timeout_body,
         )
+
+    @property
+    def websocket(self) -> WebSocketSettings:
+        return WebSocketSettings(max_size=self.ws_max_size, ping_interval=self.ws_ping_interval,
+                                 ping_timeout=self.ws_ping_timeout)
 
     @property
     def log_level_number(self) -> int:

@@ -90,6 +90,7 @@ class Server:
             app,
             config.limits,
             root_path=config.root_path,
+            websocket=config.websocket,
             access_log=config.access_log,
             on_request_done=self._count_request,
             is_shutting_down=lambda: self._shutting_down,

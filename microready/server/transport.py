@@ -17,9 +17,11 @@ stream). Its loop follows h11's own example server:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -42,6 +44,8 @@ from .protocol import (
     RequestComplete,
     RequestReceived,
 )
+from .protocol.websocket import WSPROTO_AVAILABLE, WebSocketSettings, wants_websocket
+from .websocket_session import WebSocketSession, websocket_scope
 
 if TYPE_CHECKING:
     from .._exchange import Reply, ServedApp
@@ -60,12 +64,18 @@ _WRITE_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 
 
+@functools.cache
+def _warn_no_wsproto() -> None:
+    error_logger.warning("a client asked for a WebSocket, but wsproto is not installed: "
+                         "pip install 'microready[websockets]'; answering it as plain HTTP")
+
+
 class ConnectionSettings:
     """What every connection of one server shares."""
 
     __slots__ = (
         "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error",
-        "root_path", "_root_path_bytes",
+        "root_path", "_root_path_bytes", "websocket",
     )
 
     def __init__(
@@ -78,8 +88,10 @@ class ConnectionSettings:
         is_shutting_down: Callable[[], bool] = lambda: False,
         on_app_error: Callable[[BaseException], None] | None = None,
         root_path: str = "",
+        websocket: WebSocketSettings | None = None,
     ) -> None:
         self.app = app
+        self.websocket = websocket if websocket is not None else WebSocketSettings()
         # --root-path: as uvicorn does, the app sees it in front of every path
         # (the proxy took it off) and in scope["root_path"].
         self.root_path = root_path.rstrip("/")
@@ -137,6 +149,7 @@ class HTTPConnection:
         self._head_scope = anyio.CancelScope()
         self._rejection: Rejected | None = None
         self._closed = False
+        self._websocket: WebSocketSession | None = None
 
     # -- the loop --------------------------------------------------------------
 
@@ -164,8 +177,11 @@ class HTTPConnection:
             self._head_scope.cancel()
 
     def close_if_idle(self) -> None:
-        """Shutdown: end this connection now if it is waiting for a request."""
-        if self.head_deadline != math.inf:
+        """Shutdown: end this connection now if it is waiting for a request (a
+        WebSocket closes with 1001 once the frames being written are out)."""
+        if self._websocket is not None:
+            self._websocket.close_for_shutdown()
+        elif self.head_deadline != math.inf:
             self.head_deadline = -math.inf
             self._head_scope.cancel()
 
@@ -184,6 +200,10 @@ class HTTPConnection:
         if self.over_capacity:
             await self._reject(Rejected(503, "the server is at its connection limit"))
             return False
+        if event.upgrade and wants_websocket(event.headers):
+            if WSPROTO_AVAILABLE:
+                return await self._serve_websocket(event)
+            _warn_no_wsproto()  # served as plain HTTP, as uvicorn does
         target = event.target
         root_path = self.settings.root_path
         if root_path and target.startswith(b"/"):
@@ -251,6 +271,24 @@ class HTTPConnection:
                 # waits for the queue to shrink before we read its next request.
                 await runner.wait_for_capacity()
         return keep_alive
+
+    async def _serve_websocket(self, event: RequestReceived) -> bool:
+        """Hand the connection to a WebSocket session; it ends with the session."""
+        trailing = self.core.take_over()
+        if trailing is None:
+            await self._reject(Rejected(400, "a WebSocket upgrade request cannot have a body"))
+            return False
+        settings = self.settings
+        scope = websocket_scope(event, client=self.client, server=self.server,
+                                root_path=settings.root_path)
+        session = self._websocket = WebSocketSession(
+            self.stream, event, trailing, settings.websocket, client=self.client,
+            on_app_error=settings.on_app_error)
+        await session.run(partial(settings.app.serve_websocket, scope))
+        self._closed = True  # the session has closed the socket (and logged the connection)
+        if settings.on_request_done is not None:
+            settings.on_request_done()
+        return False
 
     # -- reading ------------------------------------------------------------------
 

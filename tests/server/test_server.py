@@ -82,6 +82,9 @@ class BodyReader:
         self.bodies.append(await request.body())
         return await self.app.handle(request)
 
+    async def serve_websocket(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app.serve_websocket(scope, receive, send)  # pragma: no cover - HTTP only
+
 
 # -- answers --------------------------------------------------------------------------------
 

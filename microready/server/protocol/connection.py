@@ -129,7 +129,8 @@ class ConnectionCore:
         return event  # type: ignore[return-value]  # NEED_DATA or PAUSED
 
     def _start_request(self, event: h11.Request, now: float) -> RequestReceived | Rejected:
-        rejection, self._client_keeps_alive = check_head(self._head_bytes, event, self.limits)
+        rejection, self._client_keeps_alive, upgrade = check_head(
+            self._head_bytes, event, self.limits)
         # Checked: the bytes were kept for that alone, and the body may follow.
         self._head_bytes = b""
         if rejection is not None:
@@ -143,7 +144,25 @@ class ConnectionCore:
             event.target,
             event.http_version.decode("ascii"),
             event.headers,
+            upgrade,
         )
+
+    def take_over(self) -> bytes | None:
+        """Hand the connection to another protocol (a WebSocket) after its request.
+
+        Returns the bytes the client sent past the request (the new protocol's
+        first bytes), or None if the request is not complete without a body
+        to read. This core is done with the connection afterwards.
+        """
+        event = self._h11.next_event()
+        if isinstance(event, h11.EndOfMessage):  # a body-less request ends at once
+            event = self._h11.next_event()
+        if event is not h11.PAUSED:  # h11 pauses a request that proposed an Upgrade
+            return None
+        self._phase = _BUSY
+        self._deadline = None
+        data, _closed = self._h11.trailing_data
+        return bytes(data)
 
     # -- timing ------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class RequestReceived:
     target: bytes
     http_version: str
     headers: RawHeaders  # lower-case names, in the order received
+    # It has an Upgrade header: the transport looks closer (a WebSocket?) only then.
+    upgrade: bool = False
 
 
 @dataclass(slots=True)

@@ -119,14 +119,14 @@ def request_line_too_long(raw_head: bytes, limits: Limits) -> bool:
 
 def check_head(
     raw_head: bytes, request: h11.Request, limits: Limits
-) -> tuple[Rejected | None, bool]:
+) -> tuple[Rejected | None, bool, bool]:
     """Apply ``HEAD_RULES`` to a head h11 has parsed.
 
     ``raw_head`` is the head as received, up to ``limits.max_header_size`` bytes
     and perhaps some body bytes after it: h11 unfolds obs-fold lines, so the
     rules that look at the bytes read our own copy. Returns the rejection of
-    the first broken rule (or None), and whether the client asks to keep the
-    connection alive afterwards.
+    the first broken rule (or None), whether the client asks to keep the
+    connection alive afterwards, and whether it has an ``Upgrade`` header.
     """
     version = request.http_version
     headers = request.headers
@@ -142,6 +142,7 @@ def check_head(
     content_length: bytes | None = None
     host_count = 0
     has_transfer_encoding = False
+    upgrade = False
     # RFC 9112 section 9.3: HTTP/1.1 persists unless "close" is among the
     # Connection options. h11 does not do HTTP/1.0 keep-alive, so neither do we.
     keeps_alive = version == b"1.1"
@@ -157,6 +158,8 @@ def check_head(
             keeps_alive = keeps_alive and b"close" not in [
                 token.strip() for token in value.lower().split(b",")
             ]
+        elif name == b"upgrade":
+            upgrade = True
     max_body = limits.max_body_size
     # The tests of HEAD_RULES, one per row and in the same order. Each is a real
     # bool, True when broken (``True in`` would also match a 1). One tuple of
@@ -177,6 +180,6 @@ def check_head(
         content_length is not None and max_body is not None and int(content_length) > max_body,
     )
     if True not in broken:
-        return None, keeps_alive
+        return None, keeps_alive, upgrade
     rule = HEAD_RULES[broken.index(True)]
-    return rule.reject(limits, version.decode()), keeps_alive
+    return rule.reject(limits, version.decode()), keeps_alive, upgrade
