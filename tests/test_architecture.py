@@ -143,6 +143,7 @@ APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
     "responses", "_ranges", "_streaming", "sse", "staticfiles", "templating", "formparsers",
     "datastructures", "status", "exceptions", "exception_handlers", "encoders", "_inject",
     "_convert", "security", "openapi", "_asgi", "_middleware_stack", "middleware", "websockets",
+    "_websocket_route",
 ))
 PROTOCOL = f"{PACKAGE}.server.protocol"
 SERVER = f"{PACKAGE}.server"
