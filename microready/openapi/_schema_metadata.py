@@ -7,14 +7,9 @@ and ``Constraints``) into a list of items, in order, the way pydantic's
 ``apply`` lays one item on a node as pydantic's
 ``_known_annotated_metadata.apply_known_metadata`` would:
 
-- a constraint the type takes natively becomes its JSON keyword
-  (``max_length`` on a ``str`` -> ``maxLength``, on a list -> ``maxItems``, on a
-  dict -> ``maxProperties``; bounds on a date are checked but not shown);
-- any other is checked by a validator around the type, and shown under its own
-  name (``{"type": "boolean", "gt": 0}``), or for a length, ``minLength``/
-  ``maxLength`` (``minItems``/``maxItems`` on a list), as pydantic does;
-- ``pattern`` on a non-string is checked after conversion: the validation
-  schema does not show it; the serialization schema is the pattern's string;
+- constraints (``Gt``, ``Field(max_length=...)``, ``pattern``...) as
+  ``_schema_checks`` lays them: natively (``maxLength`` on a ``str``, unseen
+  bounds on a date), or under their own name by a validator around the type;
 - on ``X | None``, all of these apply to ``X``;
 - ``Field()``'s (or a marker's) ``title``, ``description``, ``examples``,
   ``deprecated`` and ``json_schema_extra`` join the schema (``Info``); on a
@@ -32,40 +27,17 @@ where they are whenever an annotation holds one of them.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
-import math
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from ..params import REQUIRED, Constraints, Param
+from ._schema_checks import KNOWN, check
 from ._schema_defaults import NotEncodable, encode
 from ._schema_nodes import Context, Node, wrap
 
-__all__ = ["Check", "Info", "Item", "Override", "Validator", "add_info", "apply", "decimal_json",
-           "expand", "info_keys", "merge_infos"]
-
-# The constraints a schema can show (the others, such as strict, are only checked).
-_SHOWN = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern",
-          "max_digits", "decimal_places")
-_NUMBERS: dict[str, str | None] = {"gt": "exclusiveMinimum", "ge": "minimum",
-                                   "lt": "exclusiveMaximum", "le": "maximum",
-                                   "multiple_of": "multipleOf"}
-_LENGTHS: dict[str, str | None] = {"min_length": "minLength", "max_length": "maxLength"}
-_ITEMS: dict[str, str | None] = {"min_length": "minItems", "max_length": "maxItems"}
-_HIDDEN: dict[str, str | None] = dict.fromkeys(_NUMBERS)
-# What each kind of core schema takes natively: constraint -> JSON keyword (None: checked,
-# not shown), pydantic's CONSTRAINTS_TO_ALLOWED_SCHEMAS and ValidationsMapping.
-_NATIVE: dict[str, dict[str, str | None]] = {
-    "str": {**_LENGTHS, "pattern": "pattern"},
-    "bytes": {**_LENGTHS, "pattern": None},
-    "list": _ITEMS, "tuple": _ITEMS, "set": _ITEMS, "frozenset": _ITEMS,
-    "dict": {"min_length": "minProperties", "max_length": "maxProperties"},
-    "int": _NUMBERS, "float": _NUMBERS,
-    "date": _HIDDEN, "time": _HIDDEN, "datetime": _HIDDEN, "timedelta": _HIDDEN,
-    "decimal": {**_NUMBERS, "max_digits": None, "decimal_places": None},
-}
+__all__ = ["Check", "Info", "Item", "Override", "Validator", "add_info", "apply", "expand",
+           "info_keys", "merge_infos"]
 
 
 class Check(NamedTuple):
@@ -184,7 +156,7 @@ def expand(metadata: Iterable[Any]) -> Iterator[Item]:
             yield _checks(item)
         elif pydantic_metadata is not None and isinstance(item, pydantic_metadata):
             found = getattr(item, "__dict__", {})
-            yield Check(tuple((k, v) for k, v in found.items() if k in _SHOWN and v is not None))
+            yield Check(tuple((k, v) for k, v in found.items() if k in KNOWN and v is not None))
         elif type(item) in singles:
             yield Check(((singles[type(item)], getattr(item, singles[type(item)])),))
         elif at is not None and isinstance(item, at.Predicate | at.Not):
@@ -198,95 +170,6 @@ def expand(metadata: Iterable[Any]) -> Iterator[Item]:
             if found_validator is not None:
                 yield found_validator
             # Anything else (Timezone, Strict, a plain string...) shows nothing, as in pydantic.
-
-
-def _pydantic_before(version: tuple[int, int]) -> bool:
-    """Whether the installed pydantic is older than ``version`` (False without pydantic:
-    then the newest behaviour is followed). Read from its metadata, never imported."""
-    try:
-        found = importlib.metadata.version("pydantic")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    parts = tuple(int(part) for part in re.findall(r"\d+", found)[:2])
-    return parts < version
-
-
-# pydantic 2.14 stopped describing a Decimal string with a pattern, and a
-# dataclass InitVar in serialization mode.
-_DECIMAL_PATTERNS = INIT_VARS_SERIALIZED = _pydantic_before((2, 14))
-
-
-def decimal_json(core: dict[str, Any], mode: str) -> dict[str, Any]:
-    """pydantic's ``decimal_schema``: a string (pattern-checked before pydantic 2.14),
-    or a number too, in validation."""
-    text: dict[str, Any] = {"type": "string"}
-    if _DECIMAL_PATTERNS:
-        text["pattern"] = _decimal_pattern(core)
-    if mode == "serialization":
-        return text
-    number: dict[str, Any] = {"type": "number"}
-    for name, keyword in _NUMBERS.items():
-        bound = core.get(name)
-        if keyword and bound is not None and float(bound) not in (math.inf, -math.inf):
-            number[keyword] = float(bound)
-    return {"anyOf": [number, text]}
-
-
-def _decimal_pattern(core: dict[str, Any]) -> str:
-    pattern = r"^(?!^[-+.]*$)[+-]?0*"
-    digits, places = core.get("max_digits"), core.get("decimal_places")
-    if digits is not None and places is not None:
-        whole = max(0, digits - places)
-        pattern += (rf"(?:\d{{0,{whole}}}|(?=[\d.]{{1,{digits + 1}}}0*$)"
-                    rf"\d{{0,{whole}}}\.\d{{0,{places}}}0*$)")
-    elif digits is not None:
-        pattern += rf"(?:\d{{0,{digits}}}|(?=[\d.]{{1,{digits + 1}}}0*$)\d*\.\d*0*$)"
-    elif places is not None:
-        pattern += rf"\d*\.?\d{{0,{places}}}0*$"
-    else:
-        pattern += r"\d*\.?\d*$"
-    return pattern
-
-
-def _jsonable(value: Any) -> Any:
-    """pydantic's ``as_jsonable_value`` for a bound shown under its own name."""
-    if type(value) in (int, str, float, bytes, bool, type(None)):
-        return value
-    try:
-        return encode(value)
-    except NotEncodable:
-        return str(value)
-
-
-def _native(node: Node, name: str, value: Any, keyword: str | None, ctx: Context) -> None:
-    if node.kind == "decimal":  # its JSON is made from all its constraints
-        node.core[name] = value
-        for key in ("anyOf", "type", "pattern"):
-            node.json.pop(key, None)
-        node.json.update(decimal_json(node.core, ctx.mode))
-    elif keyword is not None and not (name in _NUMBERS and value in (math.inf, -math.inf)):
-        node.json[keyword] = value.pattern if isinstance(value, re.Pattern) else value
-
-
-def _check(node: Node, pairs: tuple[tuple[str, Any], ...], ctx: Context) -> Node:
-    pattern: Any = None
-    for name, value in pairs:
-        native = _NATIVE.get(node.kind, {})
-        if name in native:
-            _native(node, name, value, native[name], ctx)
-        elif name == "pattern":
-            pattern = value  # checked after a chain step; shown as one in serialization
-        else:
-            keyword = name
-            if name in _LENGTHS:
-                keyword = str((_ITEMS if node.inner_kind == "list" else _LENGTHS)[name])
-            node = wrap(node, "function-after", ctx)
-            node.json[keyword] = _jsonable(value)
-    if pattern is not None:
-        text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
-        shown = {"type": "string", "pattern": text} if ctx.mode == "serialization" else None
-        node = wrap(node, "chain", ctx, shown)
-    return node
 
 
 def info_keys(info: Info) -> dict[str, Any]:
@@ -347,7 +230,7 @@ def apply(node: Node, item: Item, ctx: Context, bare: Callable[[], Node]) -> Nod
             return node
         node.drop_updates()
         if isinstance(item, Check):
-            return _check(node, item.pairs, ctx)
+            return check(node, item.pairs, ctx)
         return wrap(node, "function-after", ctx)
     if isinstance(item, Validator):
         return _validate(node, item, ctx, bare)

@@ -116,7 +116,9 @@ def wrap(node: Node, kind: str, ctx: Context, json: dict[str, Any] | None = None
     rendered = node.render(ctx) if json is None else json
     if kind not in FUNCTION_KINDS:  # pydantic looks through these three only
         return Node(rendered, kind)
-    inner = node.inner_kind if node.kind in FUNCTION_KINDS else node.kind
+    # pydantic looks through the wrappers, and into a json-or-python (a Sequence's list)
+    looked_into = node.kind in FUNCTION_KINDS or node.kind == "json-or-python"
+    inner = node.inner_kind if looked_into else node.kind
     return Node(rendered, kind, titled=node.titled, inner_kind=inner)
 
 

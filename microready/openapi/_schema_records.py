@@ -18,9 +18,14 @@
   ``json_schema_serialization_defaults_required=False``);
 - the class's ``__name__`` as title, its docstring as description (not the
   signature a dataclass makes up), ``"deprecated": true`` under
-  ``@warnings.deprecated``, and from a ``__pydantic_config__``
+  ``@warnings.deprecated`` (from pydantic 2.14 not on a subclass, nor over a
+  ``json_schema_extra`` that says it), and from a ``__pydantic_config__``
   (``@pydantic.with_config``) only ``title``, ``extra`` and
-  ``json_schema_extra``.
+  ``json_schema_extra``; a record with no config of its own takes the ``extra``
+  of the record it is met in (shown on a TypedDict, and from 2.14 on a
+  dataclass too, as pydantic's config stack does);
+- a TypedDict's PEP 728 ``closed=True`` (``additionalProperties: false``) or
+  ``extra_items=T`` (``T``'s schema), over any config.
 
 A generic record's type variables are replaced by its arguments
 (``Box[int]``); one left unbound is its bound, its constraints, or ``Any``.
@@ -38,11 +43,13 @@ from typing import Annotated, Any, Protocol, get_args, get_origin
 
 from .._convert import UnsupportedType, is_typeddict
 from ..params import REQUIRED
+from ._schema_checks import BEFORE_PYDANTIC_2_14
 from ._schema_metadata import Info, add_info, merge_infos
 from ._schema_nodes import Context, Node, with_default
 
-__all__ = ["FieldBuilder", "FieldSpec", "class_keys", "dataclass_fields", "record_body",
-           "records_in", "substitute", "title_of", "typeddict_fields"]
+__all__ = ["FieldBuilder", "FieldSpec", "class_keys", "config_of", "dataclass_fields",
+           "record_body", "records_in", "substitute", "title_of", "typeddict_extras",
+           "typeddict_fields"]
 
 
 class FieldBuilder(Context, Protocol):
@@ -169,6 +176,55 @@ def typeddict_fields(tp: Any) -> list[FieldSpec]:
     return specs
 
 
+def _sentinel(value: Any, name: str) -> bool:
+    """Whether ``value`` is ``typing``'s or ``typing_extensions``' object ``name``."""
+    modules = (typing, sys.modules.get("typing_extensions"))
+    return any(value is getattr(module, name, object()) for module in modules)
+
+
+def _classes(cls: Any) -> list[Any]:
+    """A TypedDict and the TypedDicts it extends (``__orig_bases__``: its ``__bases__`` are
+    ``dict``'s), each once, nearest first: pydantic's MRO for a line of bases."""
+    found: list[Any] = []
+    todo = [cls]
+    while todo:
+        tp = todo.pop(0)
+        origin = get_origin(tp) or tp
+        if isinstance(origin, type) and origin not in found and is_typeddict(origin):
+            found.append(origin)
+            todo[:0] = list(getattr(origin, "__orig_bases__", ()))
+    return found
+
+
+def _no_items(items: Any) -> bool:
+    return items is None or _sentinel(items, "NoExtraItems")
+
+
+def typeddict_extras(tp: Any) -> tuple[bool, Any]:
+    """``(closed, extra items' type)`` of a TypedDict (PEP 728), REQUIRED for no extra
+    items. pydantic 2.14 reads them from the first class of its bases saying either, 2.13
+    from the class; ``extra_items=Never`` is closed, ``ReadOnly`` dropped (2.13 refuses
+    both)."""
+    cls, mapping = _typevars(tp)
+    if BEFORE_PYDANTIC_2_14:  # each TypedDict class sets both, None when not said
+        closed, items = getattr(cls, "__closed__", None), getattr(cls, "__extra_items__", None)
+    else:
+        for base in _classes(cls):
+            closed, items = base.__dict__.get("__closed__"), base.__dict__.get("__extra_items__")
+            if closed is not None or not _no_items(items):
+                break
+        else:
+            return False, REQUIRED
+    if closed:
+        return True, REQUIRED
+    if _no_items(items):
+        return False, REQUIRED
+    items, _ = _strip_qualifiers(items, _qualifiers())
+    if _sentinel(items, "Never") or _sentinel(items, "NoReturn"):  # PEP 728: closed
+        return True, REQUIRED
+    return False, substitute(items, mapping)
+
+
 def _alias(name: str, info: Info, mode: str) -> str:
     """pydantic's ``_get_alias_name``: the alias a schema names a field by."""
     if mode == "serialization":
@@ -239,9 +295,22 @@ def record_body(builder: FieldBuilder, fields: list[FieldSpec]) -> dict[str, Any
     return body
 
 
-def class_keys(json: dict[str, Any], cls: Any) -> None:
-    """Title, description and the rest a record's class adds (``_update_class_schema``)."""
-    config: dict[str, Any] = getattr(cls, "__pydantic_config__", None) or {}
+def config_of(cls: Any) -> dict[str, Any] | None:
+    """A record's ``__pydantic_config__`` (its own or a base class's: a TypedDict's through
+    ``__orig_bases__``, as pydantic looks), None without one."""
+    config = getattr(cls, "__pydantic_config__", None)
+    if config is None and is_typeddict(cls):
+        found = [base.__dict__["__pydantic_config__"] for base in _classes(cls)
+                 if "__pydantic_config__" in base.__dict__]
+        config = found[0] if found else None
+    return config if isinstance(config, dict) else None
+
+
+def class_keys(json: dict[str, Any], cls: Any, inherited_extra: Any = None) -> None:
+    """Title, description and the rest a record's class adds (``_update_class_schema``);
+    ``inherited_extra``: the ``extra`` a record without a config takes from the one it is
+    met in."""
+    config: dict[str, Any] = config_of(cls) or {}
     name: str = cls.__name__
     if config.get("title") is not None:
         json.setdefault("title", config["title"])
@@ -251,19 +320,25 @@ def class_keys(json: dict[str, Any], cls: Any) -> None:
         doc = None  # the signature dataclasses write when there is no docstring
     if doc:
         json.setdefault("description", inspect.cleandoc(doc))
-    if "additionalProperties" not in json and config.get("extra") in ("allow", "forbid"):
-        json["additionalProperties"] = config["extra"] == "allow"
-    extra = config.get("json_schema_extra")
-    if isinstance(extra, dict):
-        json.update(extra)
-    elif callable(extra):
-        call: Callable[..., Any] = extra
+    extra = config.get("extra")
+    if config_of(cls) is None and (is_typeddict(cls) or not BEFORE_PYDANTIC_2_14):
+        extra = inherited_extra  # pydantic: the core config's extra_fields_behavior
+    if "additionalProperties" not in json and extra in ("allow", "forbid"):
+        json["additionalProperties"] = extra == "allow"
+    schema_extra = config.get("json_schema_extra")
+    if isinstance(schema_extra, dict):
+        json.update(schema_extra)
+    elif callable(schema_extra):
+        call: Callable[..., Any] = schema_extra
         if len(inspect.signature(call).parameters) > 1:
             call(json, cls)
         else:
             call(json)
-    if hasattr(cls, "__deprecated__"):
-        json["deprecated"] = True
+    if BEFORE_PYDANTIC_2_14:
+        if hasattr(cls, "__deprecated__"):
+            json["deprecated"] = True
+    elif "__deprecated__" in cls.__dict__:  # 2.14: a subclass inherits it, not the warning
+        json.setdefault("deprecated", True)
 
 
 def records_in(tp: Any) -> list[Any]:

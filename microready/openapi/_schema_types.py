@@ -4,8 +4,8 @@ and ``GenerateJsonSchema`` would make them.
 - ``str`` ``{"type": "string"}``, ``int`` ``integer``, ``float`` ``number``, ``bool``
   ``boolean``, ``None`` ``null``, ``Any``/``object`` ``{}``; dates and times are
   strings with a ``format`` (``date-time``, ``date``, ``time``, ``duration``),
-  as is ``UUID`` (``uuid``); ``Decimal`` is ``anyOf`` number/pattern-checked
-  string when validating, the string when serializing;
+  as is ``UUID`` (``uuid``); ``Decimal`` is ``anyOf`` number/string (the string
+  pattern-checked before pydantic 2.14) when validating, the string when serializing;
 - ``bytes``: ``{"type": "string", "contentMediaType": "application/octet-stream"}``
   as FastAPI writes it (the ``"fastapi"`` flavour), ``format: binary`` as plain
   pydantic does; ``UploadFile``: FastAPI's, the former, in both flavours;
@@ -16,7 +16,8 @@ and ``GenerateJsonSchema`` would make them.
 - ``X | Y``: ``anyOf`` (nested ones flattened, duplicates dropped), ``None``
   last; ``Literal``: ``const`` or ``enum``, with ``type`` when all values share one;
 - an Enum, a dataclass and a TypedDict (generic ones too) are definitions,
-  given as a ``$ref``; a pydantic model is pydantic's (``Registry.delegate``);
+  given as a ``$ref`` (``_schema_records``); a pydantic model is pydantic's
+  (``Registry.delegate``);
 - ``Annotated[T, ...]``: ``T`` with its extras laid on (``_schema_metadata``).
 """
 
@@ -37,13 +38,16 @@ from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origi
 from .._convert import UnsupportedType, is_pydantic_type, is_typeddict, type_name
 from ..datastructures import UploadFile
 from ..params import REQUIRED
+from ._schema_checks import BEFORE_PYDANTIC_2_14, decimal_json
 from ._schema_defaults import NotEncodable, encode
-from ._schema_metadata import INIT_VARS_SERIALIZED, Info, Override, apply, decimal_json, expand
+from ._schema_metadata import Info, Override, apply, expand
 from ._schema_nodes import Mode, Node, any_of, with_default
 from ._schema_records import (
     class_keys,
+    config_of,
     dataclass_fields,
     record_body,
+    typeddict_extras,
     typeddict_fields,
 )
 
@@ -101,6 +105,9 @@ class Builder:
     def __init__(self, registry: Registry, mode: Mode) -> None:
         self.registry = registry
         self.mode: Mode = mode
+        # The config ``extra`` of the record being built, which one without a config of its
+        # own inside it takes (pydantic's config stack).
+        self.extra: Any = None
 
     def hashable(self, value: Any) -> Hashable:
         return self.registry.hashable(value)
@@ -193,13 +200,30 @@ class Builder:
     def _record(self, tp: Any, cls: type, kind: str) -> Node:
         def body() -> dict[str, Any]:
             fields = dataclass_fields(tp) if kind == "dataclass" else typeddict_fields(tp)
-            if self.mode == "serialization" and not INIT_VARS_SERIALIZED:
+            if self.mode == "serialization" and not BEFORE_PYDANTIC_2_14:  # 2.14 drops InitVars
                 fields = [spec for spec in fields if not spec.init_only]
-            json = record_body(self, fields)
-            class_keys(json, cls)
+            config, inherited = config_of(cls), self.extra
+            self.extra = config.get("extra") if config is not None else inherited
+            try:
+                json = record_body(self, fields)
+                if kind == "typed-dict":
+                    self._extra_items(json, tp)
+            finally:
+                self.extra = inherited
+            class_keys(json, cls, inherited)
             return json
 
         return Node(self.registry.ref(tp, self.mode, body), kind, titled=False)
+
+    def _extra_items(self, json: dict[str, Any], tp: Any) -> None:
+        """PEP 728: a closed TypedDict forbids other keys; ``extra_items`` types them."""
+        closed, items = typeddict_extras(tp)
+        if closed:
+            json["additionalProperties"] = False
+        elif items is not REQUIRED:
+            node = self.build(items)
+            schema = node.render(self)
+            json["additionalProperties"] = schema if schema or node.kind != "any" else True
 
     def _container(self, tp: Any, origin: Any, args: tuple[Any, ...]) -> Node:
         container = origin if origin is not None else tp

@@ -27,7 +27,15 @@ Differences from pydantic, chosen (each is pinned by a test below):
 - not followed: ``Field(discriminator=...)`` (an ``anyOf``, not pydantic's
   ``oneOf`` with a ``discriminator``), ``SkipJsonSchema`` and other objects with
   their own ``__get_pydantic_json_schema__`` (ignored), and of a
-  ``__pydantic_config__`` all but ``title``, ``extra`` and ``json_schema_extra``.
+  ``__pydantic_config__`` all but ``title``, ``extra`` and ``json_schema_extra``
+  (from pydantic 2.14, ``str_min_length``/``str_max_length`` and
+  ``ser_json_temporal`` show in its schema too; not in ours), and a
+  TypedDict, even within pydantic 2.13, for PEP 728 extras it refuses
+  (``extra_items=Never`` is closed, ``ReadOnly[T]`` is ``T``).
+
+Where pydantic 2.13 and 2.14 differ (``_schema_checks.BEFORE_PYDANTIC_2_14``),
+each table entry is compared with the pydantic installed: CI's, and a 2.14 or
+2.13 environment run by hand, hold each version's schema.
 """
 
 # typing.Optional and typing.Union are types under test here, beside ``X | Y``:
@@ -57,12 +65,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, WrapValidator
 from pydantic.json_schema import Examples, GenerateJsonSchema, WithJsonSchema
-from typing_extensions import NotRequired, ReadOnly, Required, TypedDict
+from typing_extensions import Never, NotRequired, ReadOnly, Required, TypedDict, deprecated
 
 import microready
 from microready import UploadFile
 from microready._convert import UnsupportedType
 from microready.openapi._json_schema import ModelField, SchemaGenerator
+from microready.openapi._schema_checks import BEFORE_PYDANTIC_2_14
 from microready.openapi._schema_defaults import iso_duration
 from microready.params import REQUIRED
 
@@ -323,6 +332,97 @@ class PydanticPoint:
     x: int = 0
 
 
+# Records whose schemas pydantic 2.14 changed (each compared with the pydantic installed).
+
+
+@deprecated("use New")
+@dataclasses.dataclass
+class Old:
+    a: int = 0
+
+
+with warnings.catch_warnings():  # subclassing a @deprecated class warns
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    @dataclasses.dataclass
+    class OldChild(Old):  # 2.14: not deprecated itself
+        b: int = 0
+
+
+@deprecated("use New")
+@pydantic.with_config(pydantic.ConfigDict(json_schema_extra={"deprecated": False}))
+@dataclasses.dataclass
+class OldSaysNot:  # 2.14: the config's json_schema_extra wins
+    a: int = 0
+
+
+class Leaf(TypedDict):
+    x: int
+
+
+@dataclasses.dataclass
+class Mid:
+    leaf: Leaf
+    leaves: list[Leaf] = dataclasses.field(default_factory=list)
+
+
+@pydantic.with_config(pydantic.ConfigDict(extra="forbid"))
+@dataclasses.dataclass
+class Strict:  # Mid and Leaf take its extra: Leaf shows it, Mid from 2.14
+    mid: Mid | None
+    more: dict[str, Mid]
+
+
+@pydantic.with_config(pydantic.ConfigDict(title="Own"))
+@dataclasses.dataclass
+class OwnConfig:  # a config of its own, without extra: nothing taken
+    mid: Mid
+
+
+@pydantic.with_config(pydantic.ConfigDict(extra="allow"))
+class Loose(TypedDict):
+    own: OwnConfig
+    mid: Mid
+
+
+class Closed(TypedDict, closed=True):  # PEP 728
+    a: int
+
+
+class ClosedChild(Closed):  # 2.14: closed too
+    b: int
+
+
+class Extras(TypedDict, extra_items=int):
+    a: int
+
+
+class ExtrasChild(Extras):  # 2.14: extra items typed too
+    b: int
+
+
+class GenericExtras(TypedDict, Generic[T], extra_items=T):
+    a: int
+
+
+class AnyExtras(TypedDict, extra_items=Any):
+    a: int
+
+
+class ItemExtras(TypedDict, extra_items=Annotated[Item, Field(description="d")]):
+    a: int
+
+
+@pydantic.with_config(pydantic.ConfigDict(extra="allow"))
+class ClosedAnyway(TypedDict, closed=True):  # closed wins over the config
+    a: int
+
+
+class Reopened(ClosedAnyway, closed=False):  # the base's config then
+    b: int
+
+
+
 A = Annotated
 TYPES: list[Any] = [
     # scalars
@@ -395,6 +495,27 @@ TYPES: list[Any] = [
     # pydantic models, and records holding one or held by one: pydantic's own
     Pet, Owner, list[Pet], Optional[Owner], Shelf, Hybrid, PydanticPoint,
     Union[Pet, PydanticPoint], dict[str, Owner], Purse, Labelled,
+    # what pydantic 2.14 changed, each as the installed pydantic gives it: bounds on a date,
+    # time or datetime are checked unseen, and from 2.14 a multiple_of is a shown validator
+    # (then the bounds after it too); on bytes the string steps (pattern, strip_whitespace,
+    # to_lower...) were native, from 2.14 they are a chain, serialized as a string; an int
+    # took allow_inf_nan natively; a subclass of a @deprecated record...
+    A[dt.date, at.MultipleOf(2)], A[dt.datetime, Field(multiple_of=3)],
+    A[dt.time, Field(gt=dt.time(1), multiple_of=2)],
+    A[dt.datetime, at.MultipleOf(2), at.Lt(dt.datetime(2020, 1, 1))],
+    A[dt.date, Field(multiple_of=dt.timedelta(seconds=5))], list[A[dt.date, at.MultipleOf(3)]],
+    A[Optional[dt.datetime], at.MultipleOf(2)], A[dt.timedelta, at.MultipleOf(dt.timedelta(1))],
+    A[bytes, Field(pattern="^a")], A[bytes, Field(pattern="^a"), at.MaxLen(3)],
+    A[bytes, pydantic.StringConstraints(min_length=1, pattern="^x", to_lower=True)],
+    A[bytes, Field(pattern="^a"), pydantic.StringConstraints(to_lower=True)],
+    A[Optional[bytes], pydantic.StringConstraints(strip_whitespace=True)],
+    A[bytes, Field(coerce_numbers_to_str=True)], A[int, pydantic.StringConstraints(to_lower=True)],
+    A[int, Field(coerce_numbers_to_str=True), at.Gt(1)],
+    A[int, pydantic.AllowInfNan(False), at.Gt(1)], A[float, Field(allow_inf_nan=False), at.Lt(5)],
+    A[dt.date, pydantic.AllowInfNan(False), at.Gt(dt.date(2020, 1, 1))],
+    A[typing.Sequence[int], at.Len(1, 4)],
+    Old, OldChild, OldSaysNot, Strict, Loose, tuple[Mid, Strict], Closed, ClosedChild, Extras,
+    ExtrasChild, GenericExtras[str], GenericExtras, AnyExtras, ItemExtras, ClosedAnyway, Reopened,
 ]
 
 
@@ -435,6 +556,8 @@ _extras = st.sampled_from([
     Field(examples=[1]), Field(max_length=2), Field(pattern="^a"), Field(gt=0, le=100),
     Field(json_schema_extra={"x-k": 1}), Field(default=None), AfterValidator(abs),
     PlainValidator(int), BeforeValidator(int, json_schema_input_type=str), "doc",
+    pydantic.StringConstraints(strip_whitespace=True), pydantic.AllowInfNan(False),
+    Field(multiple_of=dt.timedelta(seconds=5)),
 ])
 
 
@@ -488,6 +611,7 @@ SHARED: list[list[tuple[Any, str]]] = [
     [(Shelf, V), (Shelf, S), (Hybrid, V), (Pet, V)],
     [(Wallet, V), (Purse, S), (Owner, V), (Money, S)],  # Purse moves to pydantic's side
     [(Union[Pet, PydanticPoint], V), (dict[str, Owner], S), (Item, V)],
+    [(Mid, V), (Strict, V), (Strict, S)], [(Strict, V), (Mid, S), (Loose, V)],
 ]
 
 
@@ -752,6 +876,81 @@ def test_skipped_members_and_other_config_keys_are_not_followed() -> None:
     generator.schema(Documented)
     assert generator.definitions["Documented"]["properties"]["a"] == {"title": "A",
                                                                       "type": "integer"}
+
+
+def test_the_pydantic_version_switch_is_the_installed_one() -> None:
+    installed = tuple(int(part) for part in pydantic.VERSION.split(".")[:2])
+    assert (installed < (2, 14)) is BEFORE_PYDANTIC_2_14
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("tp", [
+    A[bytes, pydantic.StringConstraints(max_length=2, pattern="^a")],
+    A[bytes, pydantic.StringConstraints(pattern="^a", strip_whitespace=True)],
+])
+def test_bytes_string_steps_follow_the_installed_pydantic(tp: Any, mode: str) -> None:
+    """pydantic 2.14 no longer takes a string step natively on bytes: serialized, the
+    schema is the last step's string (pinned here, whatever pydantic says)."""
+    got = ours(tp, mode)
+    if mode == "validation" or BEFORE_PYDANTIC_2_14:
+        assert got["format"] == "binary" and "pattern" not in got
+    else:
+        assert "format" not in got and got["type"] == "string"
+    assert got == pydantic_schema(tp, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_bound_after_multiple_of_on_a_date_is_shown_from_pydantic_2_14(mode: str) -> None:
+    """From 2.14 the multiple_of is a validator, so the bound after it is one too: shown,
+    and no longer refused for not being a date (before, both are unseen native checks)."""
+    tp = Annotated[dt.date, at.MultipleOf(2), at.Gt(1)]
+    if BEFORE_PYDANTIC_2_14:
+        with pytest.raises(Exception, match="date"):  # SchemaError
+            pydantic_schema(tp, mode)
+        assert ours(tp, mode) == {"format": "date", "type": "string"}
+    else:
+        assert_same(tp, mode)
+        assert ours(tp, mode) == {"format": "date", "gt": 1, "multiple_of": 2, "type": "string"}
+
+
+class NoExtras(TypedDict, extra_items=Never):  # 2.14: closed; 2.13 refuses Never
+    a: int
+
+
+class ReadOnlyExtras(TypedDict, extra_items=ReadOnly[str]):  # 2.13 refuses ReadOnly
+    a: int
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("tp", [NoExtras, ReadOnlyExtras])
+def test_pep_728_extras_pydantic_2_13_refuses(tp: Any, mode: str) -> None:
+    with warnings.catch_warnings():  # ReadOnly "is not protected"
+        warnings.simplefilter("ignore")
+        if BEFORE_PYDANTIC_2_14:
+            with pytest.raises(pydantic.PydanticSchemaGenerationError):
+                pydantic_schema(tp, mode)
+        else:
+            assert_same(tp, mode)
+    extra = ours(tp, mode)["additionalProperties"]
+    assert extra == (False if tp is NoExtras else {"type": "string"})
+
+
+@pydantic.with_config(pydantic.ConfigDict(str_max_length=3, ser_json_temporal="seconds"))
+@dataclasses.dataclass
+class Temporal:
+    name: str
+    when: dt.datetime
+
+
+def test_string_and_temporal_config_keys_are_not_followed() -> None:
+    """pydantic 2.14 shows these two in a schema (``maxLength``, a number); microready
+    follows no config key but title, extra and json_schema_extra."""
+    shown = pydantic_schema(Temporal, "serialization")["properties"]
+    if not BEFORE_PYDANTIC_2_14:
+        assert shown["name"]["maxLength"] == 3 and shown["when"]["type"] == "number"
+    assert ours(Temporal, "serialization")["properties"] == {
+        "name": {"title": "Name", "type": "string"},
+        "when": {"format": "date-time", "title": "When", "type": "string"}}
 
 
 def test_unsupported_types_are_refused_with_their_name() -> None:
