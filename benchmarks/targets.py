@@ -25,6 +25,8 @@ CEILING_ENDPOINTS = ("plaintext",)
 FASTAPI = "benchmarks.apps.fastapi_app:app"
 STARLETTE = "benchmarks.apps.starlette_app:app"
 MICROREADY = "benchmarks.apps.microready_app:app"
+# The same app with CORS and GZip in front: what the two middlewares cost.
+MICROREADY_MIDDLEWARE = "benchmarks.apps.microready_middleware_app:app"
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,17 @@ def _uvicorn(app: str, http: str, loop: str) -> tuple[str, ...]:
     )
 
 
-def _microready(*flags: str) -> tuple[str, ...]:
+def _microready(*flags: str, app: str = MICROREADY) -> tuple[str, ...]:
     return (
-        "microready", MICROREADY, "--host", "127.0.0.1", "--port", "{port}",
+        "microready", app, "--host", "127.0.0.1", "--port", "{port}",
         "--no-access-log", "--log-level", "warning", *flags,
     )
 
 
 TARGETS: tuple[Target, ...] = (
     Target("fastapi-uvicorn-h11", "FastAPI + uvicorn h11", _uvicorn(FASTAPI, "h11", "asyncio")),
+    # The same FastAPI app as an ASGI app on microready's server (asyncio).
+    Target("fastapi-microready", "FastAPI + microready's server", _microready(app=FASTAPI)),
     Target(
         "fastapi-uvicorn-httptools",
         "FastAPI + uvicorn httptools + uvloop",
@@ -93,6 +97,12 @@ TARGETS: tuple[Target, ...] = (
     Target("microready-asyncio", "microready (asyncio)", _microready("--loop", "asyncio")),
     Target("microready-uvloop", "microready (uvloop)", _microready("--loop", "uvloop")),
     Target("microready-trio", "microready (trio)", _microready("--backend", "trio")),
+    Target(
+        "microready-middleware",
+        "microready (asyncio) + CORS + GZip",
+        _microready("--loop", "asyncio", app=MICROREADY_MIDDLEWARE),
+        quick=False,
+    ),
     Target(
         "ceiling-h11",
         "bare h11 + anyio, h11 builds the response (ceiling)",

@@ -39,6 +39,9 @@ class Reply:
     cleanup: Callable[[], Awaitable[None]] | None = None
     error: BaseException | None = None
     on_sent: Callable[[], None] | None = None
+    # Set for a streamed response whose app wants to know: the connection then
+    # watches the socket while it streams, and calls this if the client closes.
+    on_client_gone: Callable[[], None] | None = None
 
 
 class RequestHandler(Protocol):

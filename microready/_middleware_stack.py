@@ -23,8 +23,8 @@ An app with no middleware has no stack: ``handle`` goes straight to routing.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._asgi.entry import serve_http
 from ._asgi.handler import AsgiHandler
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .requests import Request
 
 __all__ = ["Middleware", "MiddlewareHost", "build_stack", "is_native"]
+
+DispatchT = TypeVar("DispatchT", bound=Callable[..., Any])
 
 
 class Middleware:
@@ -147,7 +149,7 @@ class MiddlewareHost:
             )
         self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
 
-    def middleware(self, middleware_type: str) -> Any:
+    def middleware(self, middleware_type: str) -> Callable[[DispatchT], DispatchT]:
         """``@app.middleware("http")`` over ``async def m(request, call_next) -> Response``."""
         if middleware_type != "http":
             raise ValueError(
@@ -156,7 +158,7 @@ class MiddlewareHost:
             )
         from .middleware.base import BaseHTTPMiddleware
 
-        def register(dispatch: Any) -> Any:
+        def register(dispatch: DispatchT) -> DispatchT:
             self.add_middleware(BaseHTTPMiddleware, dispatch=dispatch)
             return dispatch
 

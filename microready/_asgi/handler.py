@@ -16,7 +16,10 @@ ASGI app that microready's server serves. One request:
    tasks included, starts after the client has the response: the guarantee
    microready gives its own tasks, given to Starlette's too;
 4. ``receive()`` gives the body, then ``http.disconnect`` once the response is
-   written or the client has gone.
+   written or the client has gone: while a streamed response is under way, the
+   connection watches the socket for the client closing (``Reply.on_client_gone``),
+   so an app that waits on ``receive()`` (a long poll, an idle event stream)
+   hears of it at once.
 
 A microready app (or layer) called by the ASGI app hands its ``Reply``'s tasks
 back through ``scope[REPLY_KEY]`` (see ``entry.py``), so they still run after
@@ -97,6 +100,8 @@ class _Call:
         self._body: AsyncIterator[bytes] | None = None
         self.head_ready = anyio.Event()  # start and first body, or the call ended
         self.sent = anyio.Event()  # the connection wrote the last byte, or gave up
+        self.over = anyio.Event()  # sent, or the client has gone
+        self.told_disconnect = False  # receive() has said http.disconnect
         send, receive = anyio.create_memory_object_stream[bytes | None](0)
         self._chunks_in, self._chunks_out = send, receive
         self.cancel_scope = anyio.CancelScope()
@@ -106,13 +111,16 @@ class _Call:
             try:
                 await self.app(scope, self.receive, self.send)
             except Exception as exc:
-                if self.head_ready.is_set() and self.more_body:
-                    error_logger.error("the ASGI app failed while sending the response to %s",
-                                       self.request, exc_info=exc)
-                elif self.head_ready.is_set():
-                    error_logger.error("the ASGI app failed after its response to %s",
-                                       self.request, exc_info=exc)
                 self.error = exc
+                if self.told_disconnect:
+                    # It was told the client had gone (or its body broke a limit,
+                    # which the server answered): its error says no more than that.
+                    error_logger.debug("the ASGI app ended with %r after the client had gone "
+                                       "(%s)", exc, self.request)
+                elif self.head_ready.is_set():
+                    where = "while sending" if self.more_body else "after"
+                    error_logger.error("the ASGI app failed %s its response to %s", where,
+                                       self.request, exc_info=exc)
             finally:
                 self.head_ready.set()
                 self._chunks_in.close()
@@ -124,14 +132,16 @@ class _Call:
             try:
                 chunk = await anext(self._body, b"")
             except ClientDisconnect:
-                self.body_done = True
+                self.body_done = self.told_disconnect = True
                 return {"type": "http.disconnect"}
             # The end is one more message with no body: the connection only
             # knows the body is over when it is asked for more.
             self.body_done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
-        # The body is all read: the next event is the end of the exchange.
-        await self.sent.wait()
+        # The body is all read: the next event is the end of the exchange, or
+        # the client leaving before it (the connection watches for that).
+        await self.over.wait()
+        self.told_disconnect = True
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
@@ -149,7 +159,7 @@ class _Call:
             raise RuntimeError(f"unexpected ASGI message {kind!r} for an HTTP request")
         if not self.status:
             raise RuntimeError("the ASGI app sent a body before http.response.start")
-        if not self.more_body or self.sent.is_set():
+        if not self.more_body or self.over.is_set():
             raise OSError("the response is already complete or the client has gone")
         body: bytes = bytes(message.get("body", b""))
         more = bool(message.get("more_body", False))
@@ -179,7 +189,12 @@ class _Call:
 
     def on_sent(self) -> None:
         self.sent.set()
+        self.over.set()
         self._chunks_out.close()
+
+    def on_client_gone(self) -> None:
+        """The connection saw the client close while the response was under way."""
+        self.over.set()
 
 
 class AsgiHandler:
@@ -207,12 +222,16 @@ class AsgiHandler:
             await call.head_ready.wait()
         except BaseException:
             call.cancel_scope.cancel()
+            call.on_sent()
             raise
         if not call.status or call.first_body is None:
             call.cancel_scope.cancel()
-            if call.error is None:
+            call.on_sent()
+            if call.told_disconnect:
+                pass  # the client left (or the server refused its body): nobody to answer
+            elif call.error is None:
                 error_logger.error("the ASGI app returned without a response to %s", request)
-            elif not isinstance(call.error, ClientDisconnect):
+            else:
                 error_logger.error("the ASGI app failed for %s", request, exc_info=call.error)
             return Reply(PlainTextResponse("Internal Server Error", 500),
                          error=call.error or handed_back.error)
@@ -223,5 +242,8 @@ class AsgiHandler:
             response = _AppResponse(call.status, call.headers, call.first_body)
         else:
             response = _AppStreamingResponse(call.status, call.headers, call)
-        return Reply(response, handed_back.tasks, handed_back.cleanup, handed_back.error,
-                     call.on_sent)
+        reply = Reply(response, handed_back.tasks, handed_back.cleanup, handed_back.error,
+                      call.on_sent)
+        if call.more_body:
+            reply.on_client_gone = call.on_client_gone
+        return reply

@@ -53,6 +53,12 @@ def http_scope(request: Request) -> dict[str, Any]:
         "client": request.client,
         "server": request.server,
     }
+    server = request.server
+    if server is not None and server.port == 0:
+        # A Unix socket (port 0 is how microready's server says so): the spec's
+        # form is no client, and the socket's path with no port.
+        scope["client"] = None
+        scope["server"] = (server.host, None)
     state = scope_of_request.get("state")
     if state is not None:
         # A shallow copy, as the spec asks: a request may add to its own state only.

@@ -28,13 +28,23 @@ from .._exchange import Reply, ServedApp
 from ..background.runner import BackgroundRunner
 from ..requests import Request
 from .handler import AsgiHandler
-from .scope import ASGI_VERSION, ASGIApp, Message, Receive, Scope, Send, is_asgi_app
+from .scope import ASGIApp, Message, Receive, Scope, Send, is_asgi_app
 
 __all__ = ["AsgiServedApp", "LifespanMode", "as_served", "is_asgi_app"]
 
 logger = logging.getLogger("microready.server")
 
 LifespanMode = Literal["auto", "on", "off"]
+
+
+# The lifespan scope's own spec version (HTTP's is 2.4; lifespan has no 2.4).
+LIFESPAN_VERSION = {"version": "3.0", "spec_version": "2.0"}
+
+
+def _last_line(message: Message) -> str:
+    """An app's failure message, as one line: Starlette sends a whole traceback."""
+    lines = [line.strip() for line in str(message.get("message", "")).splitlines()]
+    return next((line for line in reversed(lines) if line), "no message")
 
 
 class LifespanFailed(Exception):
@@ -71,7 +81,7 @@ class AsgiServedApp:
             return
         to_app, app_inbox = anyio.create_memory_object_stream[Message](2)
         from_app, our_inbox = anyio.create_memory_object_stream[Message](2)
-        scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self._state}
+        scope = {"type": "lifespan", "asgi": LIFESPAN_VERSION, "state": self._state}
         finished = anyio.Event()
         failure: list[BaseException] = []
 
@@ -84,32 +94,38 @@ class AsgiServedApp:
                 finished.set()
                 from_app.close()
 
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(run_app)
-            await to_app.send({"type": "lifespan.startup"})
-            reply = await self._answer(our_inbox)
-            if reply is None:  # the app ended without answering startup
-                detail = repr(failure[0]) if failure else "it returned without answering"
-                if self.lifespan == "on":
-                    raise LifespanFailed(f"the ASGI app's lifespan startup failed: {detail}")
-                logger.info("ASGI 'lifespan' protocol appears unsupported by %r (%s); "
-                            "serving without it", self.app, detail)
-                yield
-                return
-            if reply["type"] == "lifespan.startup.failed":
-                raise LifespanFailed(f"the ASGI app's startup failed: {reply.get('message', '')}")
-            try:
-                yield
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await to_app.send({"type": "lifespan.shutdown"})
-                    reply = await self._answer(our_inbox)
-                    await finished.wait()
-                if reply is not None and reply["type"] == "lifespan.shutdown.failed":
-                    logger.error("the ASGI app's shutdown failed: %s", reply.get("message", ""))
-                elif failure:
-                    logger.error("the ASGI app's lifespan failed at shutdown",
-                                 exc_info=failure[0])
+        refused: str | None = None  # raised outside the task group, unwrapped
+        with to_app, app_inbox, from_app, our_inbox:
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(run_app)
+                await to_app.send({"type": "lifespan.startup"})
+                reply = await self._answer(our_inbox)
+                if reply is None:  # the app ended without answering startup
+                    detail = repr(failure[0]) if failure else "it returned without answering"
+                    if self.lifespan == "on":
+                        refused = f"the ASGI app's lifespan startup failed: {detail}"
+                    else:
+                        logger.info("ASGI 'lifespan' protocol appears unsupported by %r (%s); "
+                                    "serving without it", self.app, detail)
+                        yield
+                        return
+                elif reply["type"] == "lifespan.startup.failed":
+                    refused = f"the ASGI app's startup failed: {_last_line(reply)}"
+                if refused is None:
+                    try:
+                        yield
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            await to_app.send({"type": "lifespan.shutdown"})
+                            reply = await self._answer(our_inbox)
+                            await finished.wait()
+                        if reply is not None and reply["type"] == "lifespan.shutdown.failed":
+                            logger.error("the ASGI app's shutdown failed: %s", _last_line(reply))
+                        elif failure:
+                            logger.error("the ASGI app's lifespan failed at shutdown",
+                                         exc_info=failure[0])
+        if refused is not None:
+            raise LifespanFailed(refused)
 
     @staticmethod
     async def _answer(inbox: Any) -> Message | None:

@@ -411,8 +411,38 @@ class HTTPConnection:
         if not await self._write(data):
             return 0
         if isinstance(response, StreamingResponse):
+            if reply.on_client_gone is not None and core.request_complete:
+                return await self._stream_body_watching(response, reply.on_client_gone)
             return await self._stream_body(response)
         return response.status_code
+
+    async def _stream_body_watching(self, response: StreamingResponse,
+                                    on_client_gone: Callable[[], None]) -> int:
+        """Stream the body while reading the socket, to hear the client close.
+
+        Only once the request body is all in, so this is the one reader. What
+        arrives meanwhile (a pipelined request) goes to the core, which keeps
+        it for the next cycle; past ``READ_SIZE`` of it we stop looking.
+        """
+        async def watch() -> None:
+            buffered = 0
+            while buffered < READ_SIZE:
+                try:
+                    data = await self.stream.receive(READ_SIZE)
+                except (anyio.EndOfStream, *_READ_ERRORS):
+                    data = b""
+                self._last_read_at = now = anyio.current_time()
+                self.core.receive_data(data, now)
+                if not data:
+                    on_client_gone()
+                    return
+                buffered += len(data)
+
+        async with anyio.create_task_group() as watching:
+            watching.start_soon(watch)
+            status = await self._stream_body(response)
+            watching.cancel_scope.cancel()
+        return status
 
     async def _stream_body(self, response: StreamingResponse) -> int:
         core = self.core
