@@ -29,6 +29,8 @@ import anyio
 import anyio.from_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._client_url import merge_url, with_params
+from ._websocket_route import ENDED_BY
 from .websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:
@@ -43,9 +45,10 @@ class WebSocketTestSession:
     """One test WebSocket connection; see the module docstring."""
 
     def __init__(self, client: TestClient, url: str, subprotocols: Sequence[str] | None,
-                 headers: dict[str, str] | None) -> None:
+                 headers: dict[str, str] | None, params: Any = None,
+                 cookies: dict[str, str] | None = None) -> None:
         self._client = client
-        self.scope = _scope(client, url, subprotocols or [], headers or {})
+        self.scope = _scope(client, url, subprotocols or [], headers or {}, params, cookies)
         self.accepted_subprotocol: str | None = None
         self.extra_headers: list[tuple[bytes, bytes]] = []
         self._stack = ExitStack()
@@ -57,14 +60,9 @@ class WebSocketTestSession:
 
     def __enter__(self) -> WebSocketTestSession:
         client = self._client
-        portal = client._portal
-        if portal is None:  # outside `with TestClient(app)`: a loop for this session
-            portal = self._stack.enter_context(
-                anyio.from_thread.start_blocking_portal(client.backend))
-        self._portal = portal
+        portal = self._portal = _acquire_loop(client, self._stack)
         try:
-            self._stack.enter_context(portal.wrap_async_context_manager(
-                self._running(serve=client._portal is None)))
+            self._stack.enter_context(portal.wrap_async_context_manager(self._running()))
             message = self.receive()
             if message["type"] == "websocket.close":
                 self._closed = True
@@ -85,35 +83,41 @@ class WebSocketTestSession:
                 self.close()
         finally:
             self._stack.close()
-        if self._app_error is not None and exc is None and self._client.raise_server_exceptions:
+        if exc is not None or not self._client.raise_server_exceptions:
+            return
+        if self._app_error is not None:
             raise self._app_error
+        ended_by = self.scope.get(ENDED_BY)
+        if ended_by is not None:
+            # The endpoint ended on the disconnect (it did not catch it): as
+            # Starlette's test client, the test sees it leave the with block.
+            raise ended_by
 
     @asynccontextmanager
-    async def _running(self, serve: bool) -> AsyncIterator[None]:
+    async def _running(self) -> AsyncIterator[None]:
         to_app, app_inbox = anyio.create_memory_object_stream[Message](math.inf)
         app_outbox, from_app = anyio.create_memory_object_stream[Message](math.inf)
         self._to_app, self._from_app = to_app, from_app
-        await to_app.send({"type": "websocket.connect"})
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(self._run_app, app_inbox, app_outbox, serve)
-            yield
-            await to_app.send({"type": "websocket.disconnect", "code": 1000})
-        # the app has returned (the task group waited for it)
+        async with to_app, app_inbox, from_app:
+            await to_app.send({"type": "websocket.connect"})
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(self._run_app, app_inbox, app_outbox)
+                yield
+                await to_app.send({"type": "websocket.disconnect", "code": 1000})
 
     async def _run_app(self, inbox: MemoryObjectReceiveStream[Message],
-                       outbox: MemoryObjectSendStream[Message], serve: bool) -> None:
+                       outbox: MemoryObjectSendStream[Message]) -> None:
         app = self._client.app
         async with outbox:
             try:
-                if serve:
-                    async with app.background.serving():
-                        await app.serve_websocket(self.scope, inbox.receive, outbox.send)
-                else:
-                    with app.background.as_current():
-                        await app.serve_websocket(self.scope, inbox.receive, outbox.send)
+                with app.background.as_current():
+                    await app.serve_websocket(self.scope, inbox.receive, outbox.send)
             except Exception as exc:
                 self._app_error = exc
                 await outbox.send({"type": "websocket.close", "code": 1011, "reason": ""})
+            else:
+                # Returned without closing: a server closes with 1000 then.
+                await outbox.send({"type": "websocket.close", "code": 1000, "reason": ""})
 
     # -- what a test calls ------------------------------------------------------------
 
@@ -152,8 +156,8 @@ class WebSocketTestSession:
         portal, _, from_app = self._live()
         try:
             message: Message = portal.call(from_app.receive)
-        except anyio.EndOfStream:
-            raise WebSocketDisconnect(1006, "the app returned without closing") from None
+        except anyio.EndOfStream:  # read past the close the app (or we) already gave
+            raise WebSocketDisconnect(1000, "the connection is closed") from None
         return message
 
     def _received_data(self) -> Message:
@@ -186,15 +190,44 @@ class WebSocketTestSession:
                 return
 
 
+def _acquire_loop(client: TestClient, stack: ExitStack) -> anyio.from_thread.BlockingPortal:
+    """The event loop (and open runner) a session runs in: the lifespan's inside
+    ``with TestClient(app)``, else one the client's open sessions share, closed by
+    the last of them (two sessions at once must share one runner)."""
+    if client._portal is not None:
+        return client._portal
+    if client._sessions_portal is None:
+        shared = ExitStack()
+        portal = shared.enter_context(anyio.from_thread.start_blocking_portal(client.backend))
+        shared.enter_context(portal.wrap_async_context_manager(client._serving(False)))
+        client._sessions_portal, client._sessions_stack = portal, shared
+    client._open_sessions += 1
+    stack.callback(_release_loop, client)
+    return client._sessions_portal
+
+
+def _release_loop(client: TestClient) -> None:
+    client._open_sessions -= 1
+    if client._open_sessions == 0 and client._sessions_stack is not None:
+        shared, client._sessions_stack, client._sessions_portal = (
+            client._sessions_stack, None, None)
+        shared.close()
+
+
 def _scope(client: TestClient, url: str, subprotocols: Sequence[str],
-           headers: dict[str, str]) -> dict[str, Any]:
-    parts = urlsplit(url if "://" in url else client.base_url + url)
+           headers: dict[str, str], params: Any = None,
+           cookies: dict[str, str] | None = None) -> dict[str, Any]:
+    merged = merge_url(client.base_url, url)
+    if params:
+        merged = with_params(merged, params)
+    parts = urlsplit(merged)
     host = parts.netloc or "testserver"
     raw_headers = [(b"host", host.encode("latin-1"))]
     raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
                     for k, v in {**dict(client.headers.items()), **headers}.items()
                     if k.lower() != "host"]
-    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    jar = {**dict(client.cookies.items()), **(cookies or {})}
+    cookie = "; ".join(f"{name}={value}" for name, value in jar.items())
     if cookie:
         raw_headers.append((b"cookie", cookie.encode("latin-1")))
     if subprotocols:

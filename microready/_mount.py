@@ -129,6 +129,21 @@ class Mount:
             child.app = target
         return await target.handle(child)
 
+    async def serve_websocket(self, scope: Any, receive: Any, send: Any) -> None:
+        """A WebSocket connection under this prefix, for the mounted app."""
+        target = self.app
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + self.path
+        if isinstance(target, AsgiHandler):
+            await target.app(child, receive, send)
+        elif hasattr(target, "serve_websocket"):  # a MicroReady sub-app
+            child["app"] = target
+            await target.serve_websocket(child, receive, send)
+        else:  # StaticFiles and the like answer HTTP only: refused (403)
+            message = await receive()  # websocket.connect
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.close", "code": 1000})
+
     def copy_with(self, *, prefix: str, **_: Any) -> Mount:
         """This mount under ``prefix`` (``include_router``); a mount runs no dependencies."""
         return Mount(prefix + self.path, self.app, self.name)

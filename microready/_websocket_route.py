@@ -26,7 +26,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._inject import EndpointPlan, RequestState, plan_endpoint, run_endpoint
+import anyio
+
+from ._inject import EndpointPlan, RequestState, close_failed, plan_endpoint, run_endpoint
+from ._mount import Mount
 from ._path_template import PathTemplate
 from ._route_table import fill_path
 from .exceptions import RequestValidationError
@@ -36,12 +39,13 @@ from .websockets import WebSocket, WebSocketDisconnect, WebSocketException, WebS
 if TYPE_CHECKING:
     from ._asgi.scope import Receive, Scope, Send
 
-__all__ = ["WEBSOCKET", "WebSocketRoute", "serve_websocket"]
+__all__ = ["ENDED_BY", "WEBSOCKET", "WebSocketRoute", "serve_websocket"]
 
 error_logger = logging.getLogger("microready.error")
 
 WEBSOCKET = "WEBSOCKET"  # the route table's "method" for a WebSocket connection
 _POLICY_VIOLATION = 1008
+ENDED_BY = "microready.ended_by"  # the WebSocketDisconnect that ended the endpoint
 
 
 class WebSocketRoute:
@@ -82,9 +86,13 @@ class WebSocketRoute:
         return f"<WebSocketRoute {self.path} -> {self.name}>"
 
 
-async def serve_websocket(app: Any, route: WebSocketRoute | None, params: dict[str, Any],
-                          scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_websocket(app: Any, route: WebSocketRoute | Mount | None,
+                          params: dict[str, Any], scope: Scope, receive: Receive,
+                          send: Send) -> None:
     """Serve one WebSocket connection with ``route``'s endpoint (None: no route, refused)."""
+    if isinstance(route, Mount):
+        await route.serve_websocket(scope, receive, send)
+        return
     websocket = WebSocket(scope, receive, send)
     if route is None:
         await websocket.close()  # before accept(): the client is answered 403
@@ -98,13 +106,29 @@ async def serve_websocket(app: Any, route: WebSocketRoute | None, params: dict[s
         plan.needs_state) else None
     try:
         await run_endpoint(plan, as_request, state)
-    except WebSocketDisconnect:
-        pass
-    except WebSocketException as exc:
-        await _close(websocket, exc.code, exc.reason)
-    except RequestValidationError as exc:
-        error_logger.debug("closing %s: invalid parameters %s", scope.get("path"), exc.errors())
-        await _close(websocket, _POLICY_VIOLATION, "invalid parameters")
+    except Exception as exc:
+        outcome: BaseException | None = exc
+        if state is not None and state.stack is not None:
+            # The yield dependencies see what ended the endpoint, as in FastAPI.
+            stack, state.stack = state.stack, None
+            with anyio.CancelScope(shield=True):
+                outcome = await close_failed(stack, exc)
+        if outcome is None:
+            return  # a dependency swallowed it
+        if isinstance(outcome, WebSocketDisconnect):
+            # The client left: the connection just ends. Kept in the scope, so
+            # TestClient can raise it from its `with` block as Starlette's does.
+            scope[ENDED_BY] = outcome
+        elif isinstance(outcome, WebSocketException):
+            await _close(websocket, outcome.code, outcome.reason)
+        elif isinstance(outcome, RequestValidationError):
+            error_logger.debug("closing %s: invalid parameters %s", scope.get("path"),
+                               outcome.errors())
+            await _close(websocket, _POLICY_VIOLATION, "invalid parameters")
+        elif outcome is exc:
+            raise
+        else:
+            raise outcome from exc
     finally:
         if state is not None and state.stack is not None:
             await state.stack.aclose()

@@ -146,7 +146,7 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         self._lifespan = self._checked_lifespan(lifespan)
         self._lifespan_state: dict[str, Any] | None = None
         self._table: RouteTable[Route | Mount] = RouteTable(())
-        self._websocket_table: RouteTable[WebSocketRoute] = RouteTable(())
+        self._websocket_table: RouteTable[WebSocketRoute | Mount] = RouteTable(())
         self._table_version = -1
         # OpenAPI: FastAPI's attributes, and the docs routes (kept out of self.routes).
         self.openapi_version = "3.1.0"
@@ -266,8 +266,9 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
                     route.strict_content_type = self.strict_content_type is not False
             http = [route for route in self.routes if isinstance(route, Route | Mount)]
             self._table = RouteTable([*self._docs_routes, *http])
+            # A mount takes WebSocket connections too: its app may have routes for them.
             self._websocket_table = RouteTable(
-                [route for route in self.routes if isinstance(route, WebSocketRoute)])
+                [route for route in self.routes if isinstance(route, WebSocketRoute | Mount)])
             self._table_version = self.revision
         return self._table
 

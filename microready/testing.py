@@ -196,6 +196,10 @@ class TestClient:
         self.limits = limits or Limits()
         self._exit_stack: ExitStack | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
+        # The loop open WebSocket sessions share outside `with TestClient(app)`.
+        self._sessions_portal: anyio.from_thread.BlockingPortal | None = None
+        self._sessions_stack: ExitStack | None = None
+        self._open_sessions = 0
 
     @property
     def cookies(self) -> Cookies:
@@ -330,10 +334,11 @@ class TestClient:
     def delete(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", url, **kwargs)
 
-    def websocket_connect(self, url: str, subprotocols: Sequence[str] | None = None,
-                          headers: dict[str, str] | None = None) -> WebSocketTestSession:
+    def websocket_connect(self, url: str, subprotocols: Sequence[str] | None = None, *,
+                          headers: dict[str, str] | None = None, params: ParamTypes | None = None,
+                          cookies: dict[str, str] | None = None) -> WebSocketTestSession:
         """``with client.websocket_connect("/ws") as websocket:``; see ``_client_websocket``."""
-        return WebSocketTestSession(self, url, subprotocols, headers)
+        return WebSocketTestSession(self, url, subprotocols, headers, params, cookies)
 
     def _send(self, request: ClientRequest) -> TestResponse:
         errors: list[BaseException] = []
@@ -347,6 +352,8 @@ class TestClient:
         with _unwrapped():
             if self._portal is not None:
                 response = self._portal.call(exchange)
+            elif self._sessions_portal is not None:  # a WebSocket session holds the runner
+                response = self._sessions_portal.call(exchange)
             else:
                 with anyio.from_thread.start_blocking_portal(self.backend) as portal:
                     response = portal.call(self._exchange_serving, exchange)

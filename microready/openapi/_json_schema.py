@@ -22,9 +22,11 @@ and read ``definitions`` (a copy) once every schema has been asked for.
 A pydantic model (or pydantic dataclass), and a record holding one or held by
 one, is left to pydantic (``_schema_pydantic``), which is imported only then.
 Every other type is described by the modules next to this one
-(``_schema_types``, ``_schema_records``, ``_schema_metadata``), rule for rule
-as pydantic 2.13 does, keys sorted as pydantic sorts them. Where they
-knowingly differ, see the docstring of ``tests/app/test_json_schema.py``.
+(``_schema_types``, ``_schema_records``, ``_schema_metadata``,
+``_schema_checks``), rule for rule as the installed pydantic does (2.13 or
+2.14, whose few changes ``_schema_checks.BEFORE_PYDANTIC_2_14`` switches), keys
+sorted as pydantic sorts them. Where they knowingly differ, see the docstring
+of ``tests/app/test_json_schema.py``.
 
 The ``"fastapi"`` flavour (the default) is FastAPI's patch of pydantic:
 ``bytes`` is ``{"type": "string", "contentMediaType": "application/octet-stream"}``

@@ -9,7 +9,10 @@ returns ``websocket.connect`` first, then ``websocket.receive`` (``text`` or
 (``subprotocol``, ``headers``), ``websocket.send`` and ``websocket.close``
 (``code``, ``reason``). A send after the client has gone raises
 ``ClientDisconnected``, an ``OSError`` as the spec asks. So any ASGI websocket
-app (Starlette's, microready's ``WebSocket``) runs on it unchanged.
+app (Starlette's, microready's ``WebSocket``) runs on it unchanged. The data
+side of that interface (the scope, the messages, the bounded ``Inbox`` between
+the reader and the app) is ``websocket_messages``; ``websocket_scope`` and
+``AppCall`` are re-exported here.
 
 What the transport does, when ``protocol.websocket.wants_websocket(head.headers)``:
 
@@ -43,11 +46,9 @@ import contextlib
 import logging
 import math
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from typing import Any, Final
-from urllib.parse import unquote
 
 import anyio
 import anyio.abc
@@ -69,14 +70,10 @@ from .protocol.websocket import (
     check_close_code,
     read_handshake,
 )
+from .websocket_messages import AppCall, Inbox, Message, disconnect, websocket_scope
 
 __all__ = ["AppCall", "ClientDisconnected", "WebSocketSession", "WebSocketSettings",
            "serve_websocket", "websocket_scope"]
-
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Mapping[str, Any]], Awaitable[None]]
-AppCall = Callable[[Receive, Send], Awaitable[None]]
 
 error_logger = logging.getLogger("microready.error")
 
@@ -91,81 +88,6 @@ _HANDSHAKE, _REFUSED, _ACCEPTED = "handshake", "refused", "accepted"
 
 class ClientDisconnected(OSError):
     """``send()`` on a WebSocket the client closed, or that is gone."""
-
-
-def _disconnect(code: int, reason: str = "") -> Message:
-    return {"type": "websocket.disconnect", "code": code, "reason": reason}
-
-
-def websocket_scope(
-    head: RequestReceived, *, client: Address | None, server: Address | None,
-    scheme: str = "ws", root_path: str = "", state: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The ASGI websocket scope of an upgrade request (``path`` includes ``root_path``,
-    as uvicorn has it)."""
-    raw_path, _, query = head.target.partition(b"?")
-    subprotocols = [item.strip().decode("latin-1") for name, value in head.headers
-                    if name == b"sec-websocket-protocol" for item in value.split(b",")
-                    if item.strip()]
-    scope: dict[str, Any] = {
-        "type": "websocket", "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": head.http_version, "scheme": scheme,
-        "path": root_path + unquote(raw_path.decode("latin-1")),
-        "raw_path": root_path.encode() + raw_path, "query_string": query,
-        "root_path": root_path, "headers": list(head.headers),
-        "client": tuple(client) if client else None, "server": tuple(server) if server else None,
-        "subprotocols": subprotocols,
-    }
-    if state is not None:
-        scope["state"] = dict(state)  # each connection gets its own shallow copy
-    return scope
-
-
-class _Inbox:
-    """Received messages on their way to the app, bounded in bytes, then one last
-    ``websocket.disconnect`` that every later ``get()`` returns again."""
-
-    def __init__(self) -> None:
-        self._items: deque[tuple[Message, int]] = deque()
-        self._size = 0
-        self.final: Message | None = None
-        self._arrived = anyio.Event()
-        self._room = anyio.Event()
-
-    def put(self, message: Message, size: int) -> bool:
-        """Queue a message; True when the reader should ``wait_for_room()``."""
-        if self.final is not None:
-            return False
-        self._items.append((message, size))
-        self._size += size
-        self._arrived.set()
-        return self._size >= _INBOX_HIGH_WATER
-
-    async def wait_for_room(self) -> None:
-        while self._size >= _INBOX_HIGH_WATER and self.final is None:
-            self._room = anyio.Event()
-            await self._room.wait()
-
-    async def get(self) -> Message:
-        while not self._items:
-            if self.final is not None:
-                return self.final
-            self._arrived = anyio.Event()
-            await self._arrived.wait()
-        message, size = self._items.popleft()
-        self._size -= size
-        if self._size < _INBOX_HIGH_WATER:
-            self._room.set()
-        return message
-
-    def finish(self, final: Message, *, discard_pending: bool) -> None:
-        if self.final is None:
-            self.final = final
-            if discard_pending:  # the app closed: what it did not read, it never will
-                self._items.clear()
-                self._size = 0
-            self._arrived.set()
-            self._room.set()
 
 
 class WebSocketSession:
@@ -194,7 +116,7 @@ class WebSocketSession:
         self.core: WebSocketCore | None = None  # once accepted
         self._connect_delivered = False
         self._app_closed = False
-        self._inbox = _Inbox()
+        self._inbox = Inbox(_INBOX_HIGH_WATER)
         self._write_lock = anyio.Lock()
         self._read_scope: anyio.CancelScope | None = None
         self._reader_done = anyio.Event()
@@ -300,7 +222,7 @@ class WebSocketSession:
 
     async def _refuse(self, message: Mapping[str, Any]) -> None:
         await self._reject(REFUSED)
-        self._inbox.finish(_disconnect(message.get("code") or 1000, message.get("reason") or ""),
+        self._inbox.finish(disconnect(message.get("code") or 1000, message.get("reason") or ""),
                            discard_pending=True)
 
     async def _reject(self, rejection: HandshakeRejection) -> None:
@@ -329,12 +251,12 @@ class WebSocketSession:
 
     async def _close_from_app(self, code: int, reason: str) -> None:
         self._app_closed = True
-        self._inbox.finish(_disconnect(code, reason), discard_pending=True)
+        self._inbox.finish(disconnect(code, reason), discard_pending=True)
         await self._send_close(code, reason)
 
     async def _close_on_shutdown(self) -> None:
         await self._shutdown.wait()
-        self._inbox.finish(_disconnect(1001, "server shutting down"), discard_pending=False)
+        self._inbox.finish(disconnect(1001, "server shutting down"), discard_pending=False)
         await self._send_close(1001, "server shutting down")
 
     async def _send_close(self, code: int, reason: str) -> None:
@@ -368,7 +290,7 @@ class WebSocketSession:
                     else:
                         core.receive_data(data)
                 elif isinstance(event, Disconnected):
-                    self._inbox.finish(_disconnect(event.code, event.reason),
+                    self._inbox.finish(disconnect(event.code, event.reason),
                                        discard_pending=False)
                 elif isinstance(event, BytesReceived | TextReceived):
                     message: Message = {"type": "websocket.receive", "bytes": None, "text": None}
@@ -384,7 +306,7 @@ class WebSocketSession:
         except Exception:  # a bug of ours must cost this connection, never the server
             error_logger.exception("unexpected error on the WebSocket of %s", self.client)
         finally:
-            self._inbox.finish(_disconnect(1006), discard_pending=False)
+            self._inbox.finish(disconnect(1006), discard_pending=False)
             await self._close_stream(linger=True)  # the server closes TCP first (RFC 6455 7.1.1)
             self._reader_done.set()
 
@@ -408,7 +330,7 @@ class WebSocketSession:
         try:
             await self._stream.send(data)
         except _IO_ERRORS:
-            self._inbox.finish(_disconnect(1006), discard_pending=False)
+            self._inbox.finish(disconnect(1006), discard_pending=False)
             await self._close_stream()
             return False
         return True
