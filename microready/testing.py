@@ -370,7 +370,8 @@ class TestClient:
     async def _exchange(self, request: ClientRequest,
                         errors: list[BaseException]) -> TestResponse:
         settings = ConnectionSettings(
-            self.app, self.limits, access_log=False, on_app_error=errors.append
+            self.app, self.limits, access_log=False, on_app_error=errors.append,
+            scheme=request.url.scheme or "http",  # base_url="https://..." says https
         )
         client_end, server_end = _pipe()
         peer = h11.Connection(h11.CLIENT)

@@ -75,7 +75,7 @@ class ConnectionSettings:
 
     __slots__ = (
         "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error",
-        "root_path", "_root_path_bytes", "websocket",
+        "root_path", "_root_path_bytes", "websocket", "scheme",
     )
 
     def __init__(
@@ -89,8 +89,12 @@ class ConnectionSettings:
         on_app_error: Callable[[BaseException], None] | None = None,
         root_path: str = "",
         websocket: WebSocketSettings | None = None,
+        scheme: str = "http",
     ) -> None:
         self.app = app
+        # What request.scope["scheme"] says: the server speaks plain HTTP; the
+        # test client says what its URL says.
+        self.scheme = scheme
         self.websocket = websocket if websocket is not None else WebSocketSettings()
         # --root-path: as uvicorn does, the app sees it in front of every path
         # (the proxy took it off) and in scope["root_path"].
@@ -220,6 +224,8 @@ class HTTPConnection:
         )
         if root_path:
             request.scope["root_path"] = root_path
+        if self.settings.scheme != "http":
+            request.scope["scheme"] = self.settings.scheme
         reply = await self.settings.app.handle(request)
         if self._rejection is not None:
             # The body broke a rule while the app read it: that answer wins,
