@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._exchange import Reply
 from ..background.runner import serving_runner
@@ -102,9 +103,19 @@ class _Call:
         self.sent = anyio.Event()  # the connection wrote the last byte, or gave up
         self.over = anyio.Event()  # sent, or the client has gone
         self.told_disconnect = False  # receive() has said http.disconnect
-        send, receive = anyio.create_memory_object_stream[bytes | None](0)
-        self._chunks_in, self._chunks_out = send, receive
+        # The body after the first message goes through a channel, made only
+        # for a response that has more than one (most have one).
+        self._chunks: tuple[MemoryObjectSendStream[bytes], MemoryObjectReceiveStream[bytes]] | (
+            None) = None
+        self.app_done = False
         self.cancel_scope = anyio.CancelScope()
+
+    def _channel(self) -> tuple[MemoryObjectSendStream[bytes], MemoryObjectReceiveStream[bytes]]:
+        if self._chunks is None:
+            self._chunks = anyio.create_memory_object_stream[bytes](0)
+            if self.app_done or self.over.is_set():
+                self._chunks[0].close()
+        return self._chunks
 
     async def run(self, scope: dict[str, Any]) -> None:
         with self.cancel_scope:
@@ -122,8 +133,10 @@ class _Call:
                     error_logger.error("the ASGI app failed %s its response to %s", where,
                                        self.request, exc_info=exc)
             finally:
+                self.app_done = True
                 self.head_ready.set()
-                self._chunks_in.close()
+                if self._chunks is not None:
+                    self._chunks[0].close()
 
     async def receive(self) -> Message:
         if not self.body_done:
@@ -170,27 +183,31 @@ class _Call:
             self.more_body = more
             if body:
                 try:
-                    await self._chunks_in.send(body)
+                    await self._channel()[0].send(body)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     raise OSError("the client has gone") from None
         if not more:
-            self._chunks_in.close()
+            if self._chunks is not None:
+                self._chunks[0].close()
             await self.sent.wait()  # the guarantee: what follows runs after the last byte
 
     async def body_chunks(self) -> Any:
         if self.first_body:
             yield self.first_body
-        async with self._chunks_out:
-            async for chunk in self._chunks_out:
-                if chunk:
-                    yield chunk
+        if self.more_body:
+            chunks = self._channel()[1]
+            async with chunks:
+                async for chunk in chunks:
+                    if chunk:
+                        yield chunk
         if self.more_body:  # the app stopped before its last message
             raise RuntimeError("the ASGI app ended its response early")
 
     def on_sent(self) -> None:
         self.sent.set()
         self.over.set()
-        self._chunks_out.close()
+        if self._chunks is not None:
+            self._chunks[1].close()
 
     def on_client_gone(self) -> None:
         """The connection saw the client close while the response was under way."""

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import anyio.abc
 
+from .workers import AsyncWorkers
+
 if TYPE_CHECKING:
     from .runner import BackgroundRunner
 
@@ -39,10 +41,16 @@ def serving_runner() -> BackgroundRunner | None:
 
 
 class CallHost:
-    """The ASGI-call half of ``BackgroundRunner``; see the module docstring."""
+    """The ASGI-call half of ``BackgroundRunner``; see the module docstring.
+
+    Calls run on long-lived worker tasks (``workers.py``), as async jobs do:
+    a worker that finished a call waits for the next one, which is cheaper
+    than starting a task per request.
+    """
 
     _task_group: anyio.abc.TaskGroup | None
     _calls: int
+    _call_workers: AsyncWorkers[tuple[Callable[[], Awaitable[None]], str]]
 
     def _on_progress(self) -> None:
         raise NotImplementedError  # pragma: no cover - BackgroundRunner defines it
@@ -65,9 +73,10 @@ class CallHost:
                 "use microready.run(app), the CLI or TestClient"
             )
         self._calls += 1
-        self._task_group.start_soon(self._run_call, call, origin)
+        self._call_workers.start((call, origin))
 
-    async def _run_call(self, call: Callable[[], Awaitable[None]], origin: str) -> None:
+    async def _run_call(self, job: tuple[Callable[[], Awaitable[None]], str]) -> None:
+        call, origin = job
         try:
             await call()
         except Exception:  # the call's owner reports its errors; this is the last net

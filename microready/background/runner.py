@@ -76,6 +76,8 @@ class BackgroundRunner(TaskCounters, CallHost):
         # bound method is kept, so queueing a job costs no extra lookup.
         self._async_workers = AsyncWorkers(self._run_job)
         self._start_async = self._async_workers.start
+        self._call_workers: AsyncWorkers[tuple[Callable[[], Awaitable[None]], str]] = (
+            AsyncWorkers(self._run_call))
         self._idle: anyio.Event | None = None  # exists only while join() waits
         self._capacity: anyio.Event | None = None  # exists only while a connection waits
         self._calls = 0  # ASGI calls running in the task group (calls.py)
@@ -119,6 +121,7 @@ class BackgroundRunner(TaskCounters, CallHost):
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
                     self._async_workers.open(task_group)
+                    self._call_workers.open(task_group)
                     with self.as_current():
                         yield self
                     # Jobs on worker threads are not in the task group: wait for
@@ -131,6 +134,7 @@ class BackgroundRunner(TaskCounters, CallHost):
             self._threads = None
             self._waiting.clear()
             self._async_workers.close()
+            self._call_workers.close()
             threads.stop()
 
     @property
@@ -253,6 +257,8 @@ class BackgroundRunner(TaskCounters, CallHost):
             self._active_jobs.clear()
         self._waiting.clear()
         self._async_workers.drop_queued()
+        # ASGI calls not started yet never will be: nobody waits for them now.
+        self._calls -= self._call_workers.drop_queued()
         return never_started
 
     # -- running ------------------------------------------------------------------

@@ -49,9 +49,11 @@ class AsyncWorkers(Generic[Job]):
         self._idle.clear()
         self._waking = self._in_a_job = 0
 
-    def drop_queued(self) -> None:
-        """Forget the jobs no worker has taken yet."""
+    def drop_queued(self) -> int:
+        """Forget the jobs no worker has taken yet; how many there were."""
+        dropped = len(self._jobs)
         self._jobs.clear()
+        return dropped
 
     def start(self, job: Job) -> None:
         """Queue ``job``; a worker runs it as soon as the event loop lets it."""
