@@ -19,7 +19,6 @@ requests. Unlike Starlette, an answer the app made for an unhandled exception (t
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 from .._exchange import Reply
 from ..datastructures import Headers, _checked_header
 from ..responses import PlainTextResponse
+from ._edit import with_headers
 
 if TYPE_CHECKING:
     from .._exchange import RequestHandler
@@ -205,19 +205,21 @@ class CORSMiddleware:
         return origin in self.allow_origins
 
     async def handle(self, request: Request) -> Reply:
-        headers = request.headers
-        origin = headers.get("origin")
-        if (origin is not None and request.method == "OPTIONS"
-                and "access-control-request-method" in headers):
-            return Reply(self.preflight_response(origin, headers))
+        origin: str | None = None
+        for name, value in request.raw_headers:  # no Headers object for the common case
+            if name == b"origin":
+                origin = value.decode("latin-1")
+                break
+        if origin is not None and request.method == "OPTIONS":
+            headers = request.headers
+            if "access-control-request-method" in headers:
+                return Reply(self.preflight_response(headers["origin"], headers))
         reply = await self.app.handle(request)
         # An edited copy, never the app's own object: a Response returned to several
         # requests (a module-level constant) must not keep one request's origin.
         raw = list(reply.response.raw_headers)
         self.add_simple_headers(raw, origin)
-        edited = copy.copy(reply.response)
-        edited.raw_headers = raw
-        reply.response = edited
+        reply.response = with_headers(reply.response, raw)
         return reply
 
     def preflight_response(self, origin: str, request_headers: Headers) -> PlainTextResponse:

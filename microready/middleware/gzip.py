@@ -27,7 +27,6 @@ the server runs the tasks after the last compressed byte.
 
 from __future__ import annotations
 
-import copy
 import zlib
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
@@ -38,6 +37,7 @@ import anyio.to_thread
 
 from .._utils import NO_CONTENT_STATUSES
 from ..responses import FileResponse, Response, StreamingResponse
+from ._edit import with_headers
 
 if TYPE_CHECKING:
     from .._exchange import Reply, RequestHandler
@@ -233,7 +233,4 @@ def _with_vary(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return edited
 
 
-def _copy(response: Response, raw: list[tuple[bytes, bytes]]) -> Response:
-    edited = copy.copy(response)  # same class and attributes; its own header list
-    edited.raw_headers = raw
-    return edited
+_copy = with_headers  # same class and attributes; its own header list
