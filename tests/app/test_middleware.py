@@ -480,3 +480,34 @@ async def test_starlette_3458_the_task_waits_for_a_slow_client_to_take_the_last_
     response = parser.next_response("POST")
     assert response is not None
     assert response.status == 200 and len(response.body) == 1_000_000
+
+
+async def test_a_middleware_that_raises_loses_no_other_requests_tasks() -> None:
+    gate = Gate()
+    app = MicroReady()
+
+    @app.middleware("http")
+    async def fails_on_boom(request: Request, call_next: CallNext) -> Response:
+        if request.url.path == "/boom":
+            raise RuntimeError("this middleware fails")
+        return await call_next(request)
+
+    @app.post("/work")
+    async def work(background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(gate.task)
+        return "queued"
+
+    async with serving(app) as running, connect(running.port) as client, connect(
+        running.port
+    ) as other:
+        await client.send(request("POST", "/work", "Content-Length: 0"))
+        with anyio.fail_after(DEADLINE):
+            assert (await client.read_response()).status == 200
+            await gate.started.wait()
+            await other.send(request("GET", "/boom"))
+            assert (await other.read_response()).status == 500
+        assert not gate.finished.is_set()  # the failure touched only its own request
+        gate.release.set()
+        with anyio.fail_after(DEADLINE):
+            await gate.finished.wait()
+        assert app.background.failed == 0 and app.background.succeeded == 1
