@@ -112,3 +112,46 @@ async def test_bad_lifespans() -> None:
     with pytest.raises(TypeError, match="yield a dict"):
         async with MicroReady(lifespan=yields_a_list).lifespan_context():
             pass
+
+
+@pytest.mark.anyio
+async def test_a_lifespan_that_holds_a_task_group_is_served_and_shut_down() -> None:
+    # The server holds the lifespan open in a task of its own: a lifespan whose
+    # task group spans its yield (a common pattern: a worker for the app's life)
+    # must close in the task and scope it opened in. Under the old shielded
+    # __aexit__ this crashed at shutdown ("exit a cancel scope that isn't current").
+    import anyio
+
+    from tests.support.http import request
+    from tests.support.live import connect, serving
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: MicroReady) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as task_group:
+            ticker_stopped = anyio.Event()
+
+            async def ticker() -> None:
+                try:
+                    await anyio.sleep_forever()
+                finally:
+                    ticker_stopped.set()
+
+            task_group.start_soon(ticker)
+            events.append("started")
+            yield
+            task_group.cancel_scope.cancel()
+        await ticker_stopped.wait()
+        events.append("stopped")
+
+    app = MicroReady(lifespan=lifespan)
+
+    @app.get("/")
+    async def root() -> str:
+        return "ok"
+
+    async with serving(app) as running, connect(running.port) as client:
+        await client.send(request("GET", "/"))
+        assert (await client.read_response()).body == b'"ok"'
+    assert events == ["started", "stopped"]

@@ -511,3 +511,30 @@ async def test_a_middleware_that_raises_loses_no_other_requests_tasks() -> None:
         with anyio.fail_after(DEADLINE):
             await gate.finished.wait()
         assert app.background.failed == 0 and app.background.succeeded == 1
+
+
+def test_starlettes_own_asgi_middleware_wraps_a_microready_app() -> None:
+    # Real third-party ASGI middleware, of the kind exporters and tracers ship:
+    # Starlette's GZip and CORS classes, added with the same call as microready's.
+    import gzip
+
+    from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+    from starlette.middleware.gzip import GZipMiddleware as StarletteGZip
+
+    ran: list[str] = []
+    app = MicroReady()
+    app.add_middleware(StarletteGZip, minimum_size=10)
+    app.add_middleware(StarletteCORS, allow_origins=["https://a.example"])
+
+    @app.get("/big")
+    async def big(background_tasks: BackgroundTasks) -> PlainTextResponse:
+        background_tasks.add_task(ran.append, "task")
+        return PlainTextResponse("x" * 1000)
+
+    client = TestClient(app)
+    response = client.get("/big", headers={"accept-encoding": "gzip",
+                                           "origin": "https://a.example"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["access-control-allow-origin"] == "https://a.example"
+    assert response.text == "x" * 1000 or gzip.decompress(response.content) == b"x" * 1000
+    assert ran == ["task"]
