@@ -284,6 +284,11 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         else:
             raise RuntimeError(f"microready cannot answer an ASGI {kind!r} connection")
 
+    @property
+    def websocket_routes(self) -> list[WebSocketRoute]:
+        """The app's WebSocket routes (the server checks at start-up that it can serve them)."""
+        return [route for route in self.routes if isinstance(route, WebSocketRoute)]
+
     async def serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One WebSocket connection, as an ASGI ``websocket`` call (see ``_websocket_route``)."""
         scope.setdefault("app", self)

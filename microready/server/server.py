@@ -30,6 +30,7 @@ from .._exchange import ServedApp
 from ..datastructures import Address
 from .config import Config
 from .listeners import cannot_listen, describe, open_listeners
+from .protocol.websocket import WSPROTO_AVAILABLE
 from .socket_stream import RawSocketStream
 from .transport import ConnectionSettings, HTTPConnection
 
@@ -121,6 +122,13 @@ class Server:
         self, *, task_status: anyio.abc.TaskStatus[list[str]] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Serve until shutdown. Reports the bound addresses through ``task_status``."""
+        if not WSPROTO_AVAILABLE and getattr(self.app, "websocket_routes", None):
+            # Said at start-up, not at the first connection: an app with WebSocket
+            # routes cannot be served whole by this server without its extra.
+            raise ServerStartupError(
+                "the app has WebSocket routes, which microready's server speaks through "
+                "wsproto: pip install 'microready[websockets]'"
+            )
         shutdown_requested = self._shutdown_requested = anyio.Event()
         if self._shutting_down:
             shutdown_requested.set()

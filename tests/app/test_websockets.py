@@ -691,3 +691,31 @@ def test_a_closed_test_session_leaves_no_unclosed_stream() -> None:
         gc.collect()
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert unclosed == []
+
+
+def test_without_wsproto_the_server_refuses_an_app_with_websocket_routes(
+        tmp_path: Path) -> None:
+    # An uninstalled extra fails at start-up with one line naming the pip install;
+    # an app without WebSocket routes is served as before.
+    module = tmp_path / "ws_without_wsproto.py"
+    module.write_text(
+        "from microready import MicroReady, WebSocket\n"
+        "app = MicroReady()\n"
+        "@app.websocket('/ws')\n"
+        "async def ws(websocket: WebSocket) -> None:\n"
+        "    await websocket.accept()\n"
+    )
+    code = (
+        "import sys; sys.modules['wsproto'] = None\n"
+        "from microready.server.cli import main\n"
+        f"sys.exit(main(['ws_without_wsproto:app', '--app-dir', {str(tmp_path)!r}, "
+        "'--port', '0']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "ERROR:    the app has WebSocket routes, which microready's server speaks through "
+        "wsproto: pip install 'microready[websockets]'"
+    ]
