@@ -43,9 +43,9 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 import h11
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._client_headers import ClientHeaders, HeaderTypes
+from ._client_pipe import pipe as _pipe
 from ._client_request import (
     AuthTypes,
     FormFiles,
@@ -113,48 +113,6 @@ def _unwrapped() -> Iterator[None]:
             raise leaf  # the group is no cause of it, only a wrapper
         finally:
             leaf.__context__ = context
-
-
-class _MemoryByteStream(anyio.abc.ByteStream):
-    """One end of an in-memory byte pipe."""
-
-    def __init__(self, send: MemoryObjectSendStream[bytes],
-                 receive: MemoryObjectReceiveStream[bytes]) -> None:
-        self._send = send
-        self._receive = receive
-        self._buffer = b""
-
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        if not self._buffer:
-            try:
-                self._buffer = await self._receive.receive()
-            except anyio.EndOfStream:
-                raise
-            except anyio.ClosedResourceError:
-                raise anyio.EndOfStream from None
-        data, self._buffer = self._buffer[:max_bytes], self._buffer[max_bytes:]
-        return data
-
-    async def send(self, item: bytes) -> None:
-        try:
-            await self._send.send(bytes(item))
-        except anyio.BrokenResourceError:
-            raise anyio.BrokenResourceError from None
-
-    async def send_eof(self) -> None:
-        await self._send.aclose()
-
-    async def aclose(self) -> None:
-        await self._send.aclose()
-        await self._receive.aclose()
-
-
-def _pipe() -> tuple[_MemoryByteStream, _MemoryByteStream]:
-    to_server_send, to_server_receive = anyio.create_memory_object_stream[bytes](64)
-    to_client_send, to_client_receive = anyio.create_memory_object_stream[bytes](64)
-    client = _MemoryByteStream(to_server_send, to_client_receive)
-    server = _MemoryByteStream(to_client_send, to_server_receive)
-    return client, server
 
 
 class TestClient:
