@@ -27,6 +27,34 @@ class ConfigError(ValueError):
     """A server setting has a value it cannot take."""
 
 
+def file_mode(value: int | str) -> int:
+    """A permission mode from ``660``, ``0660`` or ``0o660`` (octal text) or an int.
+
+    Text is always octal, as chmod reads it; an int is taken as it is, so from
+    Python it is written ``0o660``. Raises ConfigError showing the right call.
+    """
+    right = "    right: --uds-permissions 660, or uds_permissions=0o660 from Python"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"uds_permissions must be an octal file mode, not {value!r}:\n{right}")
+    if isinstance(value, int):
+        if 0 <= value <= 0o777:
+            return value
+        hint = f" (0o{value} if you meant octal)" if set(str(value)) <= set("01234567") else ""
+        raise ConfigError(
+            f"uds_permissions must be a file mode from 0 to 0o777, not {value}{hint}:\n{right}"
+        )
+    digits = value.strip()
+    if digits[:2].lower() == "0o":
+        digits = digits[2:]
+    if digits and len(digits) <= 4 and set(digits) <= set("01234567"):
+        mode = int(digits, 8)
+        if mode <= 0o777:
+            return mode
+    raise ConfigError(
+        f"uds_permissions is a file mode in octal, such as 666 or 660, not {value!r}:\n{right}"
+    )
+
+
 def _help(text: str, flag: str | None = None) -> dict[str, Any]:
     metadata: dict[str, Any] = {"help": text}
     if flag is not None:
@@ -42,6 +70,11 @@ class Config:
     host: str = field(default="127.0.0.1", metadata=_help("address to bind"))
     port: int = field(default=8000, metadata=_help("port to bind; 0 picks a free one"))
     uds: str | None = field(default=None, metadata=_help("bind a Unix socket at this path"))
+    uds_permissions: int | str = field(
+        default="666",
+        metadata=_help("file mode of the Unix socket, in octal: 666 lets any local user "
+                       "(a proxy's worker) connect, 660 only the owner and group"),
+    )
     backend: Backend = field(default="asyncio", metadata=_help("async library to run on"))
     loop: Loop = field(
         default="asyncio",
@@ -120,6 +153,7 @@ class Config:
             )
         if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        file_mode(self.uds_permissions)  # raises ConfigError
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535, not {self.port}")
         for name in ("workers", "max_body_size", "max_header_size", "backlog",
@@ -164,6 +198,11 @@ class Config:
     def websocket(self) -> WebSocketSettings:
         return WebSocketSettings(max_size=self.ws_max_size, ping_interval=self.ws_ping_interval,
                                  ping_timeout=self.ws_ping_timeout)
+
+    @property
+    def uds_mode(self) -> int:
+        """``uds_permissions`` as the number ``os.chmod`` takes."""
+        return file_mode(self.uds_permissions)
 
     @property
     def log_level_number(self) -> int:

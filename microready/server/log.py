@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from ..datastructures import Address
     from .protocol import RequestReceived
 
-__all__ = ["access_logger", "configure_logging", "log_access", "printable", "request_line"]
+__all__ = [
+    "access_logger", "configure_logging", "log_access", "printable", "request_line", "where",
+]
 
 access_logger = logging.getLogger("microready.access")
 
@@ -65,14 +67,38 @@ def request_line(event: RequestReceived) -> str:
     return f'"{event.method} {printable(event.target)} HTTP/{event.http_version}"'
 
 
-def log_access(client: Address | None, event: RequestReceived, status: int) -> None:
-    """Write the access line of one request (the caller checks the level)."""
-    where = f"{client.host}:{client.port}" if client else "-"
+def where(client: Address | None) -> str:
+    """How log lines name a peer: ``127.0.0.1:44574``, ``unix`` or ``-`` (unknown)."""
+    if client is None:
+        return "-"
+    if client.port == 0:  # accept() gives a Unix socket's peer no port (and rarely a path)
+        return "unix"
+    return f"{client.host}:{client.port}"
+
+
+def log_access(
+    client: Address | None,
+    event: RequestReceived | None,
+    status: int,
+    duration: float,
+    sent: int,
+    reason: str = "",
+) -> None:
+    """Write the access line of one request (the caller checks the level).
+
+    uvicorn's line (``127.0.0.1:50312 - "GET /items/3 HTTP/1.1" 200``), so its
+    parsers still match, then the milliseconds from the head's arrival to the
+    last byte written and the bytes written. A response cut short has status
+    ``-`` and says why at the end; a head too broken to parse is ``"-"``.
+    """
+    line = request_line(event) if event is not None else '"-"'
+    code = str(status) if status else "-"
     access_logger.info(
-        '%s - "%s %s HTTP/%s" %d',
-        where,
-        event.method,
-        printable(event.target),
-        event.http_version,
-        status,
+        "%s - %s %s %.1fms %dB%s",
+        where(client),
+        line,
+        code,
+        duration * 1000,
+        sent,
+        f" ({reason})" if reason else "",
     )

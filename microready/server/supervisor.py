@@ -4,12 +4,20 @@ The supervisor binds the listening socket once and hands it to each worker
 (started with the ``spawn`` method, so no event-loop state is inherited), and
 the kernel spreads connections between them. It then only watches:
 
-* a worker that exits while we are not stopping is replaced, and that is logged
-  (a worker exits on its own after ``--limit-max-requests``);
+* a worker that exits before it has finished starting up (its app failed to
+  import, its lifespan startup failed) stops everything with exit code 1: a
+  replacement would fail the same way, forever, with the port open;
+* a worker that exits after startup is replaced, and that is logged: at once
+  when it exited 0 (a worker does so after ``--limit-max-requests``), after a
+  backoff that doubles with each recent crash otherwise; too many crashes
+  within a window (``RestartPolicy``) stop everything with exit code 1;
 * SIGTERM or SIGINT is passed on to every worker as SIGTERM, so each one shuts
   down gracefully (a terminal's Ctrl+C reaches the workers directly too); a
   second SIGINT is passed on as SIGINT, which makes the workers exit at once;
 * once every worker has exited, the supervisor exits: 0 when all of them did.
+
+A worker tells the supervisor that it got through startup over a pipe, once it
+listens on the shared socket (``listeners.when_listening``).
 
 What a worker does is not the supervisor's business: it is handed the function
 that serves in a worker process (``run.serve()`` passes one that loads the app
@@ -27,13 +35,15 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from .config import Config
-from .listeners import bind_socket, cannot_listen, describe
+from .listeners import bind_socket, cannot_listen, describe, when_listening
 
-__all__ = ["WorkerTarget", "supervise"]
+__all__ = ["RestartPolicy", "WorkerTarget", "supervise"]
 
 logger = logging.getLogger("microready.server")
 
@@ -44,37 +54,72 @@ It is pickled into each worker (the spawn start method), so it must be a
 module-level function, or a ``functools.partial`` of one with picklable arguments.
 """
 
-RESTART_BACKOFF = 1.0  # seconds between restarts of a worker that keeps dying at once
+# run.EXIT_STARTUP_FAILED (this module does not import the server): a worker
+# that exits with it has logged its own one-line reason, so we add no ERROR.
+EXIT_STARTUP_FAILED = 1
 
 
-def _worker_process(target: WorkerTarget, sock: socket.socket) -> None:
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """How the supervisor replaces workers that crash after starting up."""
+
+    backoff: float = 0.5  # seconds before the first replacement; doubled per recent crash
+    max_backoff: float = 10.0
+    crash_limit: int = 5  # this many crashes within ``crash_window`` stop the supervisor
+    crash_window: float = 60.0  # seconds
+
+    def delay(self, recent_crashes: int) -> float:
+        return float(min(self.backoff * 2 ** max(recent_crashes - 1, 0), self.max_backoff))
+
+
+def _worker_process(target: WorkerTarget, sock: socket.socket, ready: Connection) -> None:
     # The entry point of each worker process: module-level, so that the spawn
     # start method can pickle it, and turning the target's result into the
     # process's exit code (a Process ignores its target's return value).
+    def report_ready() -> None:
+        with contextlib.suppress(OSError):
+            ready.send_bytes(b"ready")
+        ready.close()
+
+    when_listening(report_ready)
     raise SystemExit(target(sock))
 
 
+class _Worker:
+    def __init__(self, process: BaseProcess, ready: Connection) -> None:
+        self.process = process
+        self.ready = ready  # the supervisor's end of the pipe
+        self.started = False
+
+
 class _Supervisor:
-    def __init__(self, target: WorkerTarget, sock: socket.socket) -> None:
+    def __init__(self, target: WorkerTarget, sock: socket.socket, policy: RestartPolicy) -> None:
         self.target = target
         self.sock = sock
+        self.policy = policy
         self.context = multiprocessing.get_context("spawn")
-        self.workers: list[BaseProcess] = []
+        self.workers: list[_Worker] = []
         self.stopping = False
+        self.failed = False
+        self.to_start = 0  # workers still to start once the first one is up
+        self.restarts: list[float] = []  # when each pending replacement is due
+        self.crashes: list[float] = []  # when recent crashes happened
         self.signals: list[int] = []
         self.wake_reader, self.wake_writer = socket.socketpair()
         self.wake_reader.setblocking(False)
         self.wake_writer.setblocking(False)
 
-    def start_worker(self) -> BaseProcess:
+    def start_worker(self) -> None:
+        reader, writer = self.context.Pipe(duplex=False)
         process = self.context.Process(
             target=_worker_process,
-            args=(self.target, self.sock),
+            args=(self.target, self.sock, writer),
             name="microready-worker",
         )
         process.start()
+        writer.close()  # the worker holds its own copy; EOF here means it is gone
         logger.info("started worker process %d", process.pid)
-        return process
+        self.workers.append(_Worker(process, reader))
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Only record it; the main loop acts (signal handlers must stay tiny).
@@ -87,29 +132,42 @@ class _Supervisor:
             sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            self.workers = [self.start_worker() for _ in range(count)]
+            # One worker first: if the app cannot start, it fails once, with one
+            # error line, instead of once per worker. The rest start once it is up.
+            self.to_start = count - 1
+            self.start_worker()
             return self.watch()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            for worker in self.workers:
+                worker.ready.close()
             self.sock.close()
             self.wake_reader.close()
             self.wake_writer.close()
 
     def watch(self) -> int:
         exit_codes: list[int] = []
-        last_restart = 0.0
-        while self.workers:
-            sentinels = [w.sentinel for w in self.workers]
-            multiprocessing.connection.wait([*sentinels, self.wake_reader], timeout=1.0)
+        while self.workers or (self.restarts and not self.stopping):
+            timeout = 1.0
+            if self.restarts and not self.stopping:
+                timeout = max(0.0, min(timeout, min(self.restarts) - time.monotonic()))
+            waiting: list[Connection | socket.socket | int] = [self.wake_reader]
+            for worker in self.workers:
+                waiting.append(worker.process.sentinel)
+                if not worker.started:
+                    waiting.append(worker.ready)
+            multiprocessing.connection.wait(waiting, timeout=timeout)
             with contextlib.suppress(BlockingIOError):
                 self.wake_reader.recv(1024)
             while self.signals:
                 self.forward(self.signals.pop(0))
-            for worker in [w for w in self.workers if not w.is_alive()]:
-                worker.join()
+            self.note_started()
+            for worker in [w for w in self.workers if not w.process.is_alive()]:
                 self.workers.remove(worker)
-                code = worker.exitcode if worker.exitcode is not None else 1
+                worker.ready.close()
+                worker.process.join()
+                code = worker.process.exitcode if worker.process.exitcode is not None else 1
                 if self.stopping:
                     # A worker still starting up has no handler yet and dies of
                     # the SIGTERM we sent: that is the stop we asked for.
@@ -117,20 +175,73 @@ class _Supervisor:
                         code = 0
                     exit_codes.append(code)
                     if code != 0:
-                        logger.warning("worker process %d exited with code %d", worker.pid, code)
+                        logger.warning(
+                            "worker process %d exited with code %d", worker.process.pid, code
+                        )
                     continue
-                logger.warning(
-                    "worker process %d exited with code %d; starting a replacement",
-                    worker.pid, code,
-                )
-                # A worker that dies straight away would otherwise spin here.
-                wait = last_restart + RESTART_BACKOFF - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                last_restart = time.monotonic()
-                self.workers.append(self.start_worker())
+                self.exited(worker, code)
+            now = time.monotonic()
+            if not self.stopping:
+                for due in [t for t in self.restarts if t <= now]:
+                    self.restarts.remove(due)
+                    self.start_worker()
         logger.info("all workers have exited")
-        return 0 if all(code == 0 for code in exit_codes) else 1
+        return 1 if self.failed or any(code != 0 for code in exit_codes) else 0
+
+    def note_started(self) -> None:
+        for worker in self.workers:
+            if not worker.started and worker.ready.poll():
+                with contextlib.suppress(EOFError, OSError):
+                    worker.ready.recv_bytes()
+                    worker.started = True
+        if self.to_start and not self.stopping and any(w.started for w in self.workers):
+            for _ in range(self.to_start):
+                self.start_worker()
+            self.to_start = 0
+
+    def exited(self, worker: _Worker, code: int) -> None:
+        """A worker exited while we were not stopping: replace it, or stop."""
+        pid = worker.process.pid
+        if not worker.started:
+            if code == EXIT_STARTUP_FAILED:
+                # Its ERROR line, above, says why; one is enough.
+                logger.info("worker process %d could not start; stopping", pid)
+            else:
+                logger.error(
+                    "worker process %d exited with code %d before it started serving; "
+                    "stopping", pid, code,
+                )
+            self.stop()
+            return
+        if code == 0:
+            logger.info("worker process %d exited; starting a replacement", pid)
+            self.restarts.append(time.monotonic())
+            return
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if t > now - self.policy.crash_window]
+        self.crashes.append(now)
+        if len(self.crashes) >= self.policy.crash_limit:
+            logger.error(
+                "worker process %d exited with code %d, the %d%s crash within %gs; "
+                "stopping: fix the app and start again",
+                pid, code, len(self.crashes), _ordinal(len(self.crashes)),
+                self.policy.crash_window,
+            )
+            self.stop()
+            return
+        delay = self.policy.delay(len(self.crashes))
+        logger.warning(
+            "worker process %d exited with code %d; starting a replacement in %gs",
+            pid, code, delay,
+        )
+        self.restarts.append(now + delay)
+
+    def stop(self) -> None:
+        """Stop every worker gracefully, and exit non-zero once they are gone."""
+        self.failed = True
+        self.stopping = True
+        self.restarts.clear()
+        self.signal_workers(signal.SIGTERM)
 
     def forward(self, signum: int) -> None:
         if not self.stopping:
@@ -145,13 +256,22 @@ class _Supervisor:
             forwarded = signal.SIGINT
         else:
             return
+        self.signal_workers(forwarded)
+
+    def signal_workers(self, signum: int) -> None:
         for worker in self.workers:
-            if worker.pid is not None:
+            if worker.process.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(worker.pid, forwarded)
+                    os.kill(worker.process.pid, signum)
 
 
-def supervise(config: Config, target: WorkerTarget) -> int:
+def _ordinal(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def supervise(
+    config: Config, target: WorkerTarget, *, policy: RestartPolicy | None = None
+) -> int:
     """Bind the socket ``config`` names, run ``config.workers`` processes of
     ``target`` on it until they have all exited, and return the exit code."""
     try:
@@ -163,4 +283,4 @@ def supervise(config: Config, target: WorkerTarget) -> int:
         "supervisor process %d listening on %s with %d workers",
         os.getpid(), describe(sock.getsockname()), config.workers,
     )
-    return _Supervisor(target, sock).run(config.workers)
+    return _Supervisor(target, sock, policy or RestartPolicy()).run(config.workers)

@@ -23,7 +23,6 @@ import math
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 import anyio
 import anyio.abc
@@ -32,23 +31,24 @@ import h11
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
 from ..responses import StreamingResponse
-from .log import access_logger, log_access, request_line
+from .access import AccessLog
+from .log import request_line, where
 from .protocol import (
     NEED_DATA,
     BodyReceived,
     ConnectionCore,
     ConnectionEnded,
     InvalidResponse,
-    Limits,
     Rejected,
     RequestComplete,
     RequestReceived,
 )
-from .protocol.websocket import WSPROTO_AVAILABLE, WebSocketSettings, wants_websocket
+from .protocol.websocket import WSPROTO_AVAILABLE, wants_websocket
+from .settings import ConnectionSettings
 from .websocket_session import WebSocketSession, websocket_scope
 
 if TYPE_CHECKING:
-    from .._exchange import Reply, ServedApp
+    from .._exchange import Reply
 
 __all__ = ["ConnectionSettings", "HTTPConnection"]
 
@@ -68,45 +68,6 @@ _READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 def _warn_no_wsproto() -> None:
     error_logger.warning("a client asked for a WebSocket, but wsproto is not installed: "
                          "pip install 'microready[websockets]'; answering it as plain HTTP")
-
-
-class ConnectionSettings:
-    """What every connection of one server shares."""
-
-    __slots__ = (
-        "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error",
-        "root_path", "_root_path_bytes", "websocket", "scheme",
-    )
-
-    def __init__(
-        self,
-        app: ServedApp,
-        limits: Limits,
-        *,
-        access_log: bool = True,
-        on_request_done: Callable[[], None] | None = None,
-        is_shutting_down: Callable[[], bool] = lambda: False,
-        on_app_error: Callable[[BaseException], None] | None = None,
-        root_path: str = "",
-        websocket: WebSocketSettings | None = None,
-        scheme: str = "http",
-    ) -> None:
-        self.app = app
-        # What request.scope["scheme"] says: the server speaks plain HTTP; the
-        # test client says what its URL says.
-        self.scheme = scheme
-        self.websocket = websocket if websocket is not None else WebSocketSettings()
-        # --root-path: as uvicorn does, the app sees it in front of every path
-        # (the proxy took it off) and in scope["root_path"].
-        self.root_path = root_path.rstrip("/")
-        self._root_path_bytes = quote(self.root_path).encode("ascii")
-        self.limits = limits
-        self.access_log = access_log
-        self.on_request_done = on_request_done
-        self.is_shutting_down = is_shutting_down
-        # The test client re-raises the app's unhandled errors; the server has
-        # nothing to add, since the app already logged them.
-        self.on_app_error = on_app_error
 
 
 class _StopConnection(Exception):
@@ -154,6 +115,7 @@ class HTTPConnection:
         self._rejection: Rejected | None = None
         self._closed = False
         self._websocket: WebSocketSession | None = None
+        self.access = AccessLog(client, settings.access_log)
 
     # -- the loop --------------------------------------------------------------
 
@@ -167,11 +129,11 @@ class HTTPConnection:
         except _HeadTimeout:
             # 408 for a head that is late, or nothing for an idle keep-alive
             # connection (the core knows which).
-            await self._write(self.core.on_read_timeout())
+            await self._send_error(self.core.on_read_timeout(), 408)
         except _StopConnection:
             pass
         except Exception:  # a bug of ours must cost one connection, never the server
-            error_logger.exception("unexpected error on connection from %s", self.client)
+            error_logger.exception("unexpected error on connection from %s", where(self.client))
         finally:
             await self._close()
 
@@ -202,12 +164,13 @@ class HTTPConnection:
             raise _StopConnection
 
         if self.over_capacity:
-            await self._reject(Rejected(503, "the server is at its connection limit"))
+            await self._reject(Rejected(503, "the server is at its connection limit", event))
             return False
         if event.upgrade and wants_websocket(event.headers):
             if WSPROTO_AVAILABLE:
-                return await self._serve_websocket(event)
+                return await self._serve_websocket(event)  # the session logs its own line
             _warn_no_wsproto()  # served as plain HTTP, as uvicorn does
+        self.access.begin(event, self._last_read_at)
         target = event.target
         root_path = self.settings.root_path
         if root_path and target.startswith(b"/"):
@@ -251,8 +214,8 @@ class HTTPConnection:
                 status = await self._send_reply(reply)
             finally:
                 reply.on_sent()
-        if self.settings.access_log and status and access_logger.isEnabledFor(logging.INFO):
-            log_access(self.client, event, status)
+        # A no-op if the line is written already (a 500 we made, a failed write).
+        self.access.finish(status, "the connection closed before the response was complete")
         if self.settings.on_request_done is not None:
             self.settings.on_request_done()
 
@@ -282,7 +245,8 @@ class HTTPConnection:
         """Hand the connection to a WebSocket session; it ends with the session."""
         trailing = self.core.take_over()
         if trailing is None:
-            await self._reject(Rejected(400, "a WebSocket upgrade request cannot have a body"))
+            await self._reject(
+                Rejected(400, "a WebSocket upgrade request cannot have a body", event))
             return False
         settings = self.settings
         scope = websocket_scope(event, client=self.client, server=self.server,
@@ -336,7 +300,7 @@ class HTTPConnection:
             except _READ_ERRORS:
                 data = b""
         if data is None:  # the deadline passed
-            await self._write(core.on_read_timeout())
+            await self._send_error(core.on_read_timeout(), 408)
             raise _StopConnection
         self._last_read_at = now = anyio.current_time()
         core.receive_data(data, now)
@@ -393,8 +357,11 @@ class HTTPConnection:
             await self.stream.send(data)
         except _WRITE_ERRORS:
             self.core.send_failed()
+            self.access.finish(0, "the client disconnected")
             await self._close()  # our end must still be closed (and only once)
             return False
+        if self.access.pending:
+            self.access.sent += len(data)
         return True
 
     async def _send_reply(self, reply: Reply) -> int:
@@ -411,8 +378,8 @@ class HTTPConnection:
             )
         except (InvalidResponse, h11.LocalProtocolError) as exc:
             # Nothing has been written yet, so the client can still get a 500.
-            error_logger.error("cannot send the app's response to %s: %s", self.client, exc)
-            await self._write(core.send_error(500, "the app's response was invalid"))
+            error_logger.error("cannot send the app's response to %s: %s", where(self.client), exc)
+            await self._send_error(core.send_error(500, "the app's response was invalid"), 500)
             return 0
         if not await self._write(data):
             return 0
@@ -464,16 +431,31 @@ class HTTPConnection:
             # The body broke HTTP (say, longer than its Content-Length), and the
             # head is already out: the only honest answer left is to close.
             error_logger.error(
-                "invalid response to %s: %s; closing the connection", self.client, exc
+                "invalid response to %s: %s; closing the connection", where(self.client), exc
             )
+            self.access.finish(0, "the app's response broke HTTP")
             return 0
         except Exception:
-            error_logger.exception("error while streaming the response to %s", self.client)
+            error_logger.exception("error while streaming the response to %s",
+                                   where(self.client))
+            self.access.finish(0, "the app failed while streaming")
             return 0
 
     async def _reject(self, rejection: Rejected) -> None:
-        error_logger.debug("rejecting request from %s: %s", self.client, rejection.reason)
-        await self._write(self.core.send_error(rejection.status_code, rejection.reason))
+        error_logger.debug("rejecting request from %s: %s", where(self.client), rejection.reason)
+        await self._send_error(self.core.send_error(rejection.status_code, rejection.reason),
+                               rejection.status_code, rejection.head)
+
+    async def _send_error(self, data: bytes, status: int,
+                          head: RequestReceived | None = None) -> None:
+        """Write an error the server made, and its access line (``data`` may be
+        b"": nothing to say, or a response is already under way)."""
+        if not data:
+            return
+        if not self.access.pending:  # no request had begun: a head refused, or late
+            self.access.begin(head, self._last_read_at)
+        if await self._write(data):
+            self.access.finish(status)
 
     async def _close(self) -> None:
         if self._closed:

@@ -54,7 +54,7 @@ import anyio
 import anyio.abc
 
 from ..datastructures import Address
-from .log import access_logger, printable
+from .log import access_logger, printable, where
 from .protocol import NEED_DATA, RequestReceived
 from .protocol.websocket import (
     APP_FAILED,
@@ -304,7 +304,7 @@ class WebSocketSession:
                         await self._inbox.wait_for_room()
                         core.restart_pong_wait(anyio.current_time())
         except Exception:  # a bug of ours must cost this connection, never the server
-            error_logger.exception("unexpected error on the WebSocket of %s", self.client)
+            error_logger.exception("unexpected error on the WebSocket of %s", where(self.client))
         finally:
             self._inbox.finish(disconnect(1006), discard_pending=False)
             await self._close_stream(linger=True)  # the server closes TCP first (RFC 6455 7.1.1)
@@ -359,7 +359,7 @@ class WebSocketSession:
         return formatdate(self._wall_clock(), usegmt=True).encode("ascii")
 
     def _where(self) -> str:
-        return f"{self.client.host}:{self.client.port}" if self.client else "-"
+        return where(self.client)
 
     def _log_access(self, outcome: str) -> None:
         if access_logger.isEnabledFor(logging.INFO):

@@ -48,13 +48,15 @@ LISTENING = r"listening on http://127\.0\.0\.1:(\d+)"
 
 
 class ServerProcess:
-    """``python -m microready *args``, with its stderr collected line by line."""
+    """``python -m microready *args`` (or another ``module``), with its stderr
+    collected line by line."""
 
-    def __init__(self, args: list[str], cwd: Path | None = None) -> None:
+    def __init__(self, args: list[str], cwd: Path | None = None, *,
+                 module: str = "microready") -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("COLUMNS", None)  # --help output must not depend on the terminal
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "microready", *args],
+            [sys.executable, "-m", module, *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -37,7 +37,15 @@ from .events import (
     Rejected,
     RequestReceived,
 )
-from .framing import BODY_TOO_LARGE, REQUEST_LINE_TOO_LONG, check_head, request_line_too_long
+from .framing import (
+    BODY_TOO_LARGE,
+    OBSOLETE_LINE_FOLDING,
+    REQUEST_LINE_TOO_LONG,
+    check_head,
+    folds_a_line,
+    plain_reason,
+    request_line_too_long,
+)
 from .limits import Limits
 from .writer import ResponseWriter
 from .writer import reason as reason_phrase
@@ -109,7 +117,12 @@ class ConnectionCore:
                 self._head_bytes, self.limits
             ):
                 return REQUEST_LINE_TOO_LONG.reject(self.limits)
-            return Rejected(exc.error_status_hint, str(exc))
+            if self._phase == _HEAD and folds_a_line(self._head_bytes):
+                # h11 unfolds obs-fold before it checks the field, so a folded
+                # Content-Length reads to it as "bad Content-Length"; the
+                # client should hear what it actually did.
+                return OBSOLETE_LINE_FOLDING.reject(self.limits)
+            return Rejected(exc.error_status_hint, plain_reason(str(exc)))
         kind = type(event)
         if kind is h11.Data:
             data: bytes = event.data  # type: ignore[union-attr]
@@ -134,7 +147,11 @@ class ConnectionCore:
         # Checked: the bytes were kept for that alone, and the body may follow.
         self._head_bytes = b""
         if rejection is not None:
-            return rejection
+            # With the head it refused, for the access line (a rare path, so
+            # the extra event costs the hot path nothing).
+            return Rejected(rejection.status_code, rejection.reason, RequestReceived(
+                event.method.decode("ascii"), event.target, event.http_version.decode("ascii"),
+                event.headers))
         self._request_method = event.method
         self._body_received = 0
         self._phase = _BODY

@@ -10,7 +10,7 @@ imported them from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import h11
@@ -77,6 +77,9 @@ class Rejected:
 
     status_code: int
     reason: str
+    # The request head, when it was parsed before a rule refused it, so the
+    # access line can name the request. Not part of what the rejection means.
+    head: RequestReceived | None = field(default=None, compare=False)
 
 
 # The field-less events carry no news beyond their type: one instance each.

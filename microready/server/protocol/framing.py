@@ -10,6 +10,7 @@ each row's test, in the same order, and applies them in one pass over the head.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Final, NamedTuple
 
@@ -32,6 +33,8 @@ __all__ = [
     "TWO_HOSTS",
     "VERSION_NOT_SUPPORTED",
     "check_head",
+    "folds_a_line",
+    "plain_reason",
     "request_line_too_long",
 ]
 
@@ -107,6 +110,43 @@ HEAD_RULES: Final = (
 
 # The blank line that ends a head: CRLF CRLF, or with bare LFs (RFC 9112 2.2).
 _END_OF_HEAD = re.compile(rb"\n\r?\n")
+
+
+def folds_a_line(raw_head: bytes) -> bool:
+    """Whether the head in ``raw_head`` (up to its blank line) uses obs-fold."""
+    blank_line = _END_OF_HEAD.search(raw_head)
+    head = raw_head[: blank_line.start()] if blank_line else raw_head
+    return b"\n " in head or b"\n\t" in head
+
+
+# h11's messages quote the offending bytes with repr(): "illegal request line:
+# bytearray(b'GET /\\x01 HTTP/1.1')". The client (and the log) should read the
+# bytes, not Python's spelling of them.
+_BYTES_REPR = re.compile(
+    r"""bytearray\((b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")\)"""
+    r"""|(b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")"""
+)
+
+
+def _unrepr(match: re.Match[str]) -> str:
+    try:
+        data = ast.literal_eval(match.group(1) or match.group(2))
+    except (ValueError, SyntaxError):  # pragma: no cover - h11 writes valid reprs
+        return "?"
+    # Escaped as the log escapes a target: the bytes are the client's, and a
+    # control character must not reach a terminal or split a log line.
+    text = bytes(data).decode("latin-1")
+    return "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}"
+        for c in text
+    )
+
+
+def plain_reason(message: str) -> str:
+    """An h11 error message as plain text: its quoted bytes decoded, no Python reprs."""
+    if "b'" not in message and 'b"' not in message:
+        return message
+    return _BYTES_REPR.sub(_unrepr, message)
 
 
 def request_line_too_long(raw_head: bytes, limits: Limits) -> bool:
