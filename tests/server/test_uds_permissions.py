@@ -42,7 +42,7 @@ APP = textwrap.dedent(
 @contextlib.contextmanager
 def uds_server(tmp_path: Path, *args: str) -> Iterator[Path]:
     """``python -m microready`` on a Unix socket, with umask 077; yields the socket path
-    once a client can connect (after listen(), so after the chmod)."""
+    once a request over it is answered (after listen(), so after the chmod)."""
     (tmp_path / "served_app.py").write_text(APP)
     path = tmp_path / "app.sock"
     log = tmp_path / "server.log"
@@ -58,9 +58,14 @@ def uds_server(tmp_path: Path, *args: str) -> Iterator[Path]:
         while True:
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, f"never listened:\n{log.read_text()}"
+            # Served, not just connectable: the supervisor binds and listens before
+            # it has set its signal handlers, and the SIGTERM below must find them.
             with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+                probe.settimeout(STARTUP_DEADLINE)
                 probe.connect(str(path))
-                break
+                probe.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if probe.recv(64).startswith(b"HTTP/1.1 200"):
+                    break
             time.sleep(0.02)
         yield path
         process.send_signal(signal.SIGTERM)
