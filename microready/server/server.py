@@ -214,6 +214,8 @@ class Server:
                 deadline = anyio.current_time() + self.config.timeout_graceful_shutdown
                 connections.cancel_scope.deadline = deadline
             for listener in listeners:
+                raw_listener: socket.socket = listener.extra(SocketAttribute.raw_socket)
+                self._accept_waiting(raw_listener, connections, self.config.backlog)
                 await listener.aclose()
             for connection in list(self.connections):
                 connection.close_if_idle()
@@ -260,21 +262,32 @@ class Server:
         raw_listener.setblocking(False)
         while True:
             await anyio.wait_readable(raw_listener)
-            for _ in range(ACCEPT_BATCH):
-                try:
-                    sock, address = raw_listener.accept()
-                except BlockingIOError:  # the queue is empty (or another worker won)
-                    break
-                except OSError as exc:  # EMFILE and friends: log, breathe, go on
-                    logger.error("accept failed: %s", exc)
-                    await anyio.sleep(0.1)
-                    break
-                # Counted here, not when the task starts, so a burst of
-                # clients cannot all slip under --limit-concurrency.
-                limit = self.config.limit_concurrency
-                over_capacity = limit is not None and self._open_connections >= limit
-                self._open_connections += 1
-                connections.start_soon(self._serve_connection, sock, address, over_capacity)
+            if self._accept_waiting(raw_listener, connections, ACCEPT_BATCH):
+                await anyio.sleep(0.1)  # EMFILE and friends: breathe, then go on
+
+    def _accept_waiting(self, raw_listener: socket.socket, connections: anyio.abc.TaskGroup,
+                        most: int) -> bool:
+        """Take up to ``most`` connections off the kernel's queue, a task each.
+
+        Returns True when accept() failed (logged). At shutdown the queue is
+        emptied this way before the listener closes: those clients have sent
+        their requests, and closing the listener would reset them.
+        """
+        for _ in range(most):
+            try:
+                sock, address = raw_listener.accept()
+            except BlockingIOError:  # the queue is empty (or another worker won)
+                return False
+            except OSError as exc:
+                logger.error("accept failed: %s", exc)
+                return True
+            # Counted here, not when the task starts, so a burst of
+            # clients cannot all slip under --limit-concurrency.
+            limit = self.config.limit_concurrency
+            over_capacity = limit is not None and self._open_connections >= limit
+            self._open_connections += 1
+            connections.start_soon(self._serve_connection, sock, address, over_capacity)
+        return False
 
     async def _serve_connection(
         self, sock: socket.socket, address: Any, over_capacity: bool

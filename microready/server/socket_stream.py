@@ -74,6 +74,18 @@ class RawSocketStream(anyio.abc.ByteStream):
                 raise anyio.EndOfStream
             return data
 
+    def receive_nowait(self, max_bytes: int = 65536) -> bytes | None:
+        """What the kernel already holds for us, without waiting: None when
+        nothing has arrived, b"" when the peer has closed (or the socket failed)."""
+        if self._closed:
+            return b""
+        try:
+            return self._socket.recv(max_bytes)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+
     async def send(self, item: bytes) -> None:
         sock = self._socket
         view = memoryview(item)

@@ -60,6 +60,8 @@ READ_SIZE = 64 * 1024  # a request head, or the start of a body, fits several ti
 # time spent more in those trips than in moving bytes. 256 KiB is what asyncio's
 # own transports (and so uvicorn) read at once.
 BODY_READ_SIZE = 256 * 1024
+# How long a connection closed at shutdown waits for the client to close its side.
+LINGER_AT_SHUTDOWN = 1.0
 _WRITE_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 
@@ -115,6 +117,8 @@ class HTTPConnection:
         self._rejection: Rejected | None = None
         self._closed = False
         self._websocket: WebSocketSession | None = None
+        self._stopping = False  # close_if_idle() was called
+        self._answering_last = False  # shutting down, and answering one last request
         self.access = AccessLog(client, settings.access_log)
 
     # -- the loop --------------------------------------------------------------
@@ -124,6 +128,13 @@ class HTTPConnection:
             with self._head_scope:
                 while await self._serve_one_request():
                     pass
+            if self._head_scope.cancel_called and self._stopping:
+                # Shutdown stopped the wait for a request: look once more, in a
+                # scope of its own; a request that has reached us is answered.
+                self._head_scope = anyio.CancelScope()
+                with self._head_scope:
+                    while await self._serve_one_request():
+                        pass
             if self._head_scope.cancel_called:
                 raise _HeadTimeout
         except _HeadTimeout:
@@ -143,8 +154,10 @@ class HTTPConnection:
             self._head_scope.cancel()
 
     def close_if_idle(self) -> None:
-        """Shutdown: end this connection now if it is waiting for a request (a
-        WebSocket closes with 1001 once the frames being written are out)."""
+        """Shutdown: stop waiting for a request (what has arrived is still
+        answered, see ``_next_event``); a WebSocket closes with 1001 once the
+        frames being written are out."""
+        self._stopping = True
         if self._websocket is not None:
             self._websocket.close_for_shutdown()
         elif self.head_deadline != math.inf:
@@ -270,10 +283,22 @@ class HTTPConnection:
             event = core.next_event(self._last_read_at)
             if event is not NEED_DATA:
                 return event
-            if self.settings.is_shutting_down():
-                # Whatever happened between the last response and here, a
-                # shutting-down server reads no new request.
-                raise _StopConnection
+            if self.settings.is_shutting_down() and not self._answering_last:
+                # Shutting down. A request that has reached us (in the kernel's
+                # buffer, or begun in the core's) is answered, as the last one on
+                # this connection; with nothing received, the connection closes
+                # politely, so a request on its way meets a FIN, not a reset.
+                receive_nowait = getattr(stream, "receive_nowait", None)
+                data = receive_nowait(READ_SIZE) if receive_nowait is not None else None
+                if not data and not core.request_started:
+                    await self._close_politely()
+                    raise _StopConnection
+                self._answering_last = True
+                core.close_after_response = True
+                if data:
+                    self._last_read_at = now = anyio.current_time()
+                    core.receive_data(data, now)
+                continue
             self.head_deadline = core.read_deadline or math.inf
             try:
                 data = await stream.receive(READ_SIZE)
@@ -456,6 +481,16 @@ class HTTPConnection:
             self.access.begin(head, self._last_read_at)
         if await self._write(data):
             self.access.finish(status)
+
+    async def _close_politely(self) -> None:
+        """RFC 9112 section 9.6: half-close, read what the client still sends
+        until it closes too (bounded), then close."""
+        with anyio.move_on_after(LINGER_AT_SHUTDOWN):
+            with contextlib.suppress(Exception):
+                await self.stream.send_eof()
+                while await self.stream.receive(READ_SIZE):
+                    pass
+        await self._close()
 
     async def _close(self) -> None:
         if self._closed:

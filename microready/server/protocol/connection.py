@@ -181,6 +181,11 @@ class ConnectionCore:
         data, _closed = self._h11.trailing_data
         return bytes(data)
 
+    @property
+    def request_started(self) -> bool:
+        """Some of a request head has arrived (so a shutdown still answers it)."""
+        return bool(self._head_bytes)
+
     # -- timing ------------------------------------------------------------------
 
     @property
