@@ -34,7 +34,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -93,9 +93,9 @@ class _Worker:
 
 
 class _Supervisor:
-    def __init__(self, target: WorkerTarget, sock: socket.socket, policy: RestartPolicy) -> None:
+    def __init__(self, target: WorkerTarget, policy: RestartPolicy) -> None:
         self.target = target
-        self.sock = sock
+        self.sock: socket.socket | None = None  # bound by supervise() once signals are handled
         self.policy = policy
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[_Worker] = []
@@ -127,24 +127,42 @@ class _Supervisor:
         with contextlib.suppress(OSError):
             self.wake_writer.send(b"\0")
 
-    def run(self, count: int) -> int:
+    @contextlib.contextmanager
+    def handling_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM recorded for the main loop, from before the socket
+        is bound: one that comes once the supervisor says it listens is a stop,
+        never the default action that would kill it."""
         previous = {
             sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def run(self, count: int) -> int:
+        try:
+            if self.signals:  # stopped before it started: nothing to start
+                logger.info("received %s before any worker started: stopping",
+                            signal.Signals(self.signals[0]).name)
+                return 0
             # One worker first: if the app cannot start, it fails once, with one
             # error line, instead of once per worker. The rest start once it is up.
             self.to_start = count - 1
             self.start_worker()
             return self.watch()
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             for worker in self.workers:
                 worker.ready.close()
+            self.close()
+
+    def close(self) -> None:
+        """Close the listening socket (if bound) and the wake-up pair."""
+        if self.sock is not None:
             self.sock.close()
-            self.wake_reader.close()
-            self.wake_writer.close()
+        self.wake_reader.close()
+        self.wake_writer.close()
 
     def watch(self) -> int:
         exit_codes: list[int] = []
@@ -274,13 +292,17 @@ def supervise(
 ) -> int:
     """Bind the socket ``config`` names, run ``config.workers`` processes of
     ``target`` on it until they have all exited, and return the exit code."""
-    try:
-        sock = bind_socket(config)
-    except OSError as exc:
-        logger.error("%s", cannot_listen(config, exc))
-        return 1
-    logger.info(
-        "supervisor process %d listening on %s with %d workers",
-        os.getpid(), describe(sock.getsockname()), config.workers,
-    )
-    return _Supervisor(target, sock, policy or RestartPolicy()).run(config.workers)
+    supervisor = _Supervisor(target, policy or RestartPolicy())
+    with supervisor.handling_signals():
+        try:
+            sock = bind_socket(config)
+        except OSError as exc:
+            logger.error("%s", cannot_listen(config, exc))
+            supervisor.close()
+            return 1
+        supervisor.sock = sock
+        logger.info(
+            "supervisor process %d listening on %s with %d workers",
+            os.getpid(), describe(sock.getsockname()), config.workers,
+        )
+        return supervisor.run(config.workers)

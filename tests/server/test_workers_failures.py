@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import socket
 import textwrap
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import h11
 import pytest
 
+from microready.config import Config
 from microready.server import run, supervisor
 from microready.server.supervisor import RestartPolicy
 from tests.support.processes import (
@@ -183,3 +185,21 @@ def test_repeated_crashes_within_the_window_stop_the_supervisor(tmp_path: Path) 
         errors[0],
     ), server.log
     assert "starting a replacement in 0.05s" in server.log and "in 0.1s" in server.log, server.log
+
+
+def test_the_supervisor_handles_signals_from_before_it_binds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # It says it listens once the socket is bound; a SIGTERM from then on (a
+    # deploy script that waits for that line) must be a graceful stop, never
+    # the default action that kills it. So its handlers are set before binding.
+    seen: list[object] = []
+    original = signal.getsignal(signal.SIGTERM)
+
+    def bind_socket(config: Config) -> socket.socket:
+        seen.append(signal.getsignal(signal.SIGTERM))
+        raise OSError("the test stops here")
+
+    monkeypatch.setattr(supervisor, "bind_socket", bind_socket)
+    assert supervisor.supervise(Config(workers=2), lambda sock: 0) == 1
+    assert len(seen) == 1 and seen[0] not in (signal.SIG_DFL, signal.SIG_IGN, None, original)
+    assert signal.getsignal(signal.SIGTERM) is original  # put back afterwards
