@@ -9,6 +9,7 @@ section 5.5 allows obs-text in field values).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from http.cookies import SimpleCookie
 from typing import IO, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import parse_qsl
 
@@ -16,7 +17,7 @@ import anyio.to_thread
 
 __all__ = [
     "Address", "FormData", "Headers", "ImmutableMultiDict", "MutableHeaders", "QueryParams",
-    "State", "URL", "UploadFile",
+    "State", "URL", "UploadFile", "parse_cookies",
 ]
 
 V = TypeVar("V")
@@ -279,3 +280,16 @@ class State:
 
     def __contains__(self, name: str) -> bool:
         return name in self._values
+
+
+def parse_cookies(headers: list[str]) -> dict[str, str]:
+    """The cookies of ``Cookie`` header values; a malformed one is ignored, as browsers do."""
+    cookies: dict[str, str] = {}
+    for header in headers:
+        parsed: SimpleCookie = SimpleCookie()
+        try:
+            parsed.load(header)
+        except Exception:
+            continue
+        cookies.update({key: morsel.value for key, morsel in parsed.items()})
+    return cookies

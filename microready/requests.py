@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from .datastructures import URL, Address, FormData, Headers, QueryParams, State
+from .datastructures import URL, Address, FormData, Headers, QueryParams, State, parse_cookies
 from .formparsers import parse_form
 
-__all__ = ["Request", "ClientDisconnect"]
+__all__ = ["ClientDisconnect", "Request", "path_under_root"]
 
 ReceiveBody = Callable[[], Awaitable[bytes]]
 RequestT = TypeVar("RequestT", bound="Request")
@@ -25,6 +24,16 @@ RequestT = TypeVar("RequestT", bound="Request")
 _STREAMED = ("the request body was already streamed (by this request, or by one made from "
              "it with from_request); call await request.body() before streaming if you "
              "need to read it twice")
+
+
+def path_under_root(path: str, root: str) -> str:
+    """``path`` without ``root`` in front, as an app's routes match it (Starlette's
+    ``get_route_path``): a path that does not start with the root is kept whole."""
+    if not root or not path.startswith(root):
+        return path
+    if len(path) == len(root):
+        return ""
+    return path[len(root):] if path[len(root)] == "/" else path
 
 
 class ClientDisconnect(Exception):
@@ -136,13 +145,7 @@ class Request:
         """The path the app's routes match: ``url.path`` without ``root_path``
         (Starlette's ``get_route_path``). A path that does not start with the
         root path is matched whole."""
-        path = self.url.path
-        root = self.scope.get("root_path")
-        if not root or not path.startswith(root):
-            return path
-        if len(path) == len(root):
-            return ""
-        return path[len(root):] if path[len(root)] == "/" else path
+        return path_under_root(self.url.path, self.scope.get("root_path", ""))
 
     @property
     def headers(self) -> Headers:
@@ -159,15 +162,7 @@ class Request:
     @property
     def cookies(self) -> dict[str, str]:
         if self._cookies is None:
-            cookies: dict[str, str] = {}
-            for header in self.headers.getlist("cookie"):
-                parsed: SimpleCookie = SimpleCookie()
-                try:
-                    parsed.load(header)
-                except Exception:  # a malformed cookie header is ignored, like browsers do
-                    continue
-                cookies.update({key: morsel.value for key, morsel in parsed.items()})
-            self._cookies = cookies
+            self._cookies = parse_cookies(self.headers.getlist("cookie"))
         return self._cookies
 
     @property

@@ -20,10 +20,9 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 
-from .datastructures import URL, Address, Headers, QueryParams, State
+from .datastructures import URL, Address, Headers, QueryParams, State, parse_cookies
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState"]
 
@@ -123,15 +122,7 @@ class WebSocket:
     @property
     def cookies(self) -> dict[str, str]:
         if self._cookies is None:
-            cookies: dict[str, str] = {}
-            for header in self.headers.getlist("cookie"):
-                parsed: SimpleCookie = SimpleCookie()
-                try:
-                    parsed.load(header)
-                except Exception:  # a malformed cookie header is ignored, as browsers do
-                    continue
-                cookies.update({key: morsel.value for key, morsel in parsed.items()})
-            self._cookies = cookies
+            self._cookies = parse_cookies(self.headers.getlist("cookie"))
         return self._cookies
 
     @property

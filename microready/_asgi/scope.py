@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..datastructures import Address
-from ..requests import ClientDisconnect, Request
+from ..requests import ClientDisconnect, Request, path_under_root
 
 __all__ = [
     "ASGIApp", "Message", "Receive", "Scope", "Send", "http_scope", "is_asgi_app",
@@ -92,13 +92,7 @@ class _BodyFromMessages:
 
 def route_path(scope: Scope) -> str:
     """The path an app's routes match: ``path`` without ``root_path`` (Starlette's rule)."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if not root or not path.startswith(root):
-        return path
-    if len(path) == len(root):
-        return ""
-    return path[len(root):] if path[len(root)] == "/" else path
+    return path_under_root(scope["path"], scope.get("root_path", ""))
 
 
 def request_from_scope(scope: Scope, receive: Receive, app: Any = None) -> Request:

@@ -185,7 +185,7 @@ class GZipMiddleware:
         # requests (a module-level constant) must not be compressed twice.
         raw = _with_vary(response.raw_headers)
         if "gzip" not in request.headers.get("accept-encoding", ""):
-            reply.response = _copy(response, raw)  # Vary says it: the answer depends on it
+            reply.response = with_headers(response, raw)  # Vary says it: the answer depends on it
             return reply
         raw.append((b"content-encoding", b"gzip"))
         compressor = _Compressor(self.compresslevel, self.thread_minimum_size)
@@ -195,7 +195,7 @@ class GZipMiddleware:
             streamed.raw_headers = [pair for pair in raw if pair[0] != b"content-length"]
             reply.response = streamed
             return reply
-        compressed = _copy(response, raw)
+        compressed = with_headers(response, raw)
         compressed.body = await compressor.compress(response.body, final=True)
         compressed.headers["content-length"] = str(len(compressed.body))
         reply.response = compressed
@@ -233,4 +233,3 @@ def _with_vary(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return edited
 
 
-_copy = with_headers  # same class and attributes; its own header list
