@@ -66,7 +66,7 @@ def microready_steps() -> tuple[Step, Step]:
         return request, end
 
     def serialise() -> bytes:
-        out: bytes = core.send_response(200, HEADERS, BODY)
+        (out,) = core.send_response(200, HEADERS, BODY)  # a small body: one buffer
         core.start_next_cycle(NOW)
         return out
 

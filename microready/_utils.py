@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import ipaddress
 from typing import Any, Final
 
 __all__ = [
+    "is_ip_address",
     "NO_CONTENT_STATUSES",
     "call_target",
     "callable_name",
@@ -60,3 +62,12 @@ def callable_name(func: Any) -> str:
         func = func.func
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
     return str(name) if name else type(func).__qualname__
+
+
+def is_ip_address(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address (not a name, a path or ``unix``)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

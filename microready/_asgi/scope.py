@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
+from .._utils import is_ip_address
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request, path_under_root
 
@@ -56,8 +57,11 @@ def http_scope(request: Request) -> dict[str, Any]:
     server = request.server
     if server is not None and server.port == 0:
         # A Unix socket (port 0 is how microready's server says so): the spec's
-        # form is no client, and the socket's path with no port.
-        scope["client"] = None
+        # form is no client, and the socket's path with no port. A client a
+        # trusted proxy named (an address, perhaps with no port) is kept.
+        client = request.client
+        if client is None or (client.port == 0 and not is_ip_address(client.host)):
+            scope["client"] = None
         scope["server"] = (server.host, None)
     state = scope_of_request.get("state")
     if state is not None:
@@ -135,3 +139,4 @@ def is_asgi_app(obj: Any) -> bool:
         return True
     call = getattr(obj, "__call__", None)  # noqa: B004 - the method itself is what we inspect
     return inspect.iscoroutinefunction(call)
+

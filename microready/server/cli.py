@@ -27,6 +27,7 @@ _CHOICES = {
     "loop": ("auto", "asyncio", "uvloop"),
     "log_level": ("critical", "error", "warning", "info", "debug", "trace"),
     "lifespan": ("auto", "on", "off"),
+    "access_log_format": ("plain", "json"),
 }
 
 
@@ -65,22 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
     for field in dataclasses.fields(Config):
         flag = "--" + field.name.replace("_", "-")
         help_text = field.metadata.get("help", "")
-        if field.name == "access_log":
-            # SUPPRESS keeps the help from printing "(default: True)" next to a
-            # flag that turns the log *off*; the parser-level default applies.
-            # (set_defaults first: it would overwrite the action's default.)
-            parser.set_defaults(access_log=True)
+        hint = hints[field.name]
+        if hint is bool or hint == bool | None:
+            # --proxy-headers / --no-proxy-headers, as uvicorn spells them.
             parser.add_argument(
-                "--no-access-log", dest="access_log", action="store_false",
-                default=argparse.SUPPRESS,
-                help="do not log one line per request (default: the access log is on)",
+                flag, dest=field.name, default=field.default,
+                action=argparse.BooleanOptionalAction, help=help_text,
+            )
+            continue
+        if typing.get_origin(hint) is tuple:
+            # Repeatable (--header A:1 --header B:2); SUPPRESS: an unused flag
+            # leaves the field to Config's default.
+            parser.add_argument(
+                field.metadata.get("flag", flag), dest=field.name, action="append",
+                default=argparse.SUPPRESS, metavar=field.metadata.get("metavar"),
+                help=help_text,
             )
             continue
         parser.add_argument(
             flag,
             dest=field.name,
             default=field.default,
-            type=_converter(hints[field.name]),
+            type=_converter(hint),
             choices=_CHOICES.get(field.name),
             help=help_text,
         )

@@ -14,12 +14,15 @@ from typing import Any, Literal
 
 from .protocol import Limits
 from .protocol.websocket import WebSocketSettings
+from .proxy_headers import TrustedProxies, trusted_proxies
 
 __all__ = ["Config", "ConfigError"]
 
 Backend = Literal["asyncio", "trio"]
 Loop = Literal["auto", "asyncio", "uvloop"]
 LifespanMode = Literal["auto", "on", "off"]
+AccessLogFormat = Literal["plain", "json"]
+RELOAD_DELAY = 0.25  # seconds; uvicorn's default
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -55,10 +58,88 @@ def file_mode(value: int | str) -> int:
     )
 
 
-def _help(text: str, flag: str | None = None) -> dict[str, Any]:
+_TOKEN_CHARACTERS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def response_headers(headers: tuple[str | tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    """``NAME:VALUE`` strings (or ``(name, value)`` pairs, as uvicorn's ``run()``
+    takes them) as lower-cased raw header pairs. Raises ConfigError on a bad one."""
+    pairs: list[tuple[bytes, bytes]] = []
+    for header in headers:
+        if isinstance(header, str):
+            name, colon, value = header.partition(":")
+        elif isinstance(header, (tuple, list)) and len(header) == 2:
+            name, value = str(header[0]), str(header[1])
+            colon = ":"
+        else:
+            colon = ""
+            name = value = ""
+        name, value = name.strip(), value.strip()
+        if (
+            not colon or not name or not set(name) <= _TOKEN_CHARACTERS
+            or any(c in value for c in "\r\n\0") or not (name + value).isascii()
+        ):
+            raise ConfigError(
+                f"a response header is NAME:VALUE, with a token for a name and no line break, "
+                f"not {header!r}:\n    right: --header 'X-Frame-Options: DENY', or "
+                f"headers=[('x-frame-options', 'DENY')] from Python"
+            )
+        pairs.append((name.lower().encode("ascii"), value.encode("ascii")))
+    return pairs
+
+
+def _check_reload_options(config: Config) -> None:
+    """``reload_*`` only with ``reload``, and ``reload`` only in one process."""
+    if config.reload and config.workers > 1:
+        # uvicorn warns and reloads one process; an option that does nothing is refused.
+        raise ConfigError(
+            f"reload restarts one server process, so it cannot go with workers={config.workers}:\n"
+            "    right: --reload (in development), or --workers "
+            f"{config.workers} (in production)"
+        )
+    if not config.reload:
+        given = [name for name in ("reload_dirs", "reload_includes", "reload_excludes")
+                 if getattr(config, name)]
+        if config.reload_delay != RELOAD_DELAY:
+            given.append("reload_delay")
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise ConfigError(
+                f"{', '.join(given)} {verb} only with reload on:\n"
+                "    right: --reload --reload-dir src, or reload=True, reload_dirs=['src']"
+            )
+
+
+def _check_tls_options(config: Config) -> None:
+    """The ``ssl_*`` fields fit together (the files are read by ``server.tls``)."""
+    right = "    right: --ssl-certfile cert.pem --ssl-keyfile key.pem"
+    if config.ssl_certfile is None:
+        given = [name for name in ("ssl_keyfile", "ssl_keyfile_password", "ssl_ca_certs",
+                                   "ssl_ciphers") if getattr(config, name) is not None]
+        given += ["ssl_cert_reqs"] if config.ssl_cert_reqs else []
+        if given:
+            verb = "needs" if len(given) == 1 else "need"
+            raise ConfigError(f"{', '.join(given)} {verb} TLS, which needs a certificate:\n{right}")
+    elif config.ssl_cert_reqs and config.ssl_ca_certs is None:
+        raise ConfigError(
+            f"ssl_cert_reqs={config.ssl_cert_reqs} checks client certificates against CAs; "
+            f"name them:\n    right: --ssl-cert-reqs {config.ssl_cert_reqs} --ssl-ca-certs ca.pem"
+        )
+    elif not config.ssl_cert_reqs and config.ssl_ca_certs is not None:
+        raise ConfigError(
+            "ssl_ca_certs verifies client certificates, which ssl_cert_reqs=0 does not ask for:\n"
+            "    right: --ssl-ca-certs ca.pem --ssl-cert-reqs 2 (or 1: optional)"
+        )
+
+
+def _help(text: str, flag: str | None = None, metavar: str | None = None) -> dict[str, Any]:
     metadata: dict[str, Any] = {"help": text}
     if flag is not None:
         metadata["flag"] = flag
+    if metavar is not None:
+        metadata["metavar"] = metavar
     return metadata
 
 
@@ -131,6 +212,102 @@ class Config:
         default="",
         metadata=_help("the path prefix a proxy strips (ASGI root_path), as uvicorn's"),
     )
+    timeout_send: float | None = field(
+        default=30.0,
+        metadata=_help("abort a connection whose response write makes no progress for this many "
+                       "seconds (a client that stopped reading); none: wait forever"),
+    )
+    ssl_keyfile: str | None = field(
+        default=None, metadata=_help("TLS private key file (PEM); none: in the certificate file"))
+    ssl_certfile: str | None = field(
+        default=None, metadata=_help("TLS certificate file (PEM), with its chain: serve https"))
+    ssl_keyfile_password: str | None = field(
+        default=None, metadata=_help("password of an encrypted TLS key file")
+    )
+    ssl_ca_certs: str | None = field(default=None, metadata=_help(
+        "CA certificates (PEM) that verify client certificates (with ssl-cert-reqs 1 or 2)"))
+    ssl_cert_reqs: int = field(
+        default=0,
+        metadata=_help("client certificates: 0 not asked (ssl.CERT_NONE), 1 optional, 2 required"),
+    )
+    ssl_ciphers: str | None = field(
+        default=None,
+        metadata=_help("TLS 1.2 ciphers, in OpenSSL's syntax; none: OpenSSL's secure defaults"),
+    )
+    reload: bool = field(
+        default=False, metadata=_help("restart the server when a source file changes (development)")
+    )
+    reload_dirs: tuple[str, ...] = field(
+        default=(),
+        metadata=_help("directory the reloader watches (repeatable; default: the current one)",
+                       flag="--reload-dir", metavar="DIR"),
+    )
+    reload_includes: tuple[str, ...] = field(
+        default=(),
+        metadata=_help("glob of files the reloader watches (repeatable; default: *.py)",
+                       flag="--reload-include", metavar="GLOB"),
+    )
+    reload_excludes: tuple[str, ...] = field(
+        default=(),
+        metadata=_help("glob of files (or a directory) the reloader ignores "
+                       "(repeatable; default: .* .py[cod] .sw.* ~*)",
+                       flag="--reload-exclude", metavar="GLOB"),
+    )
+    reload_delay: float = field(
+        default=RELOAD_DELAY,
+        metadata=_help("seconds the reloader waits between checks for changed files "
+                       "(it polls that often without watchfiles)"),
+    )
+    proxy_headers: bool = field(
+        default=True,
+        metadata=_help("take the client's address and scheme from X-Forwarded-For and "
+                       "X-Forwarded-Proto, when the peer is a trusted proxy (forwarded-allow-ips)"),
+    )
+    forwarded_allow_ips: str | None = field(
+        default=None,
+        metadata=_help("comma-separated addresses or networks trusted to send proxy headers, "
+                       "unix for Unix-socket peers, or *; none: $FORWARDED_ALLOW_IPS or "
+                       "127.0.0.1,::1"),
+    )
+    env_file: str | None = field(
+        default=None, metadata=_help("load environment variables from this .env file first")
+    )
+    log_config: str | None = field(
+        default=None,
+        metadata=_help("logging configuration file: a dictConfig in .json or .yaml/.yml "
+                       "(YAML: pip install 'microready[yaml]'), else an INI file for "
+                       "fileConfig; it replaces the server's handlers"),
+    )
+    headers: tuple[str | tuple[str, str], ...] = field(
+        default=(),
+        metadata=_help("a header every response carries, NAME:VALUE (repeatable)",
+                       flag="--header", metavar="NAME:VALUE"),
+    )
+    server_header: bool = field(
+        default=True, metadata=_help("send 'server: microready' (an app's own Server header wins)")
+    )
+    date_header: bool = field(
+        default=True, metadata=_help("send a Date header (an app's own Date header wins)")
+    )
+    use_colors: bool | None = field(
+        default=None, metadata=_help("colour the log levels; default: when stderr is a terminal")
+    )
+    timeout_worker_healthcheck: float = field(
+        default=5.0,
+        metadata=_help("with several workers: kill and replace a worker that does not answer the "
+                       "supervisor's health check (from its event loop) within this many seconds"),
+    )
+    access_log_format: AccessLogFormat = field(
+        default="plain",
+        metadata=_help("plain: uvicorn's line plus duration and bytes; json: one JSON object "
+                       "per request, for log shippers"),
+    )
+    metrics_path: str | None = field(
+        default=None,
+        metadata=_help("serve Prometheus metrics at this path, from the server itself, "
+                       "before the app (e.g. /metrics); with several workers, each answers "
+                       "with its own counts; none: off"),
+    )
     lifespan: LifespanMode = field(
         default="auto",
         metadata=_help("run the app's lifespan: on, off, or auto (an ASGI app that does not "
@@ -151,6 +328,33 @@ class Config:
                 f"root_path is a path prefix such as '/api/v1', not {self.root_path!r}:\n"
                 f"    right: --root-path /{self.root_path.strip('/') or 'api'}"
             )
+        if self.access_log_format not in ("plain", "json"):
+            raise ConfigError(
+                f"access_log_format must be 'plain' or 'json', not {self.access_log_format!r}"
+            )
+        if self.metrics_path is not None and (
+            not self.metrics_path.startswith("/") or self.metrics_path == "/"
+        ):
+            raise ConfigError(
+                f"metrics_path is a path such as '/metrics', not {self.metrics_path!r}:\n"
+                f"    right: --metrics-path /{self.metrics_path.strip('/') or 'metrics'}"
+            )
+        if self.ssl_cert_reqs not in (0, 1, 2):
+            raise ConfigError(
+                f"ssl_cert_reqs is 0 (ssl.CERT_NONE), 1 (CERT_OPTIONAL) or 2 (CERT_REQUIRED), "
+                f"not {self.ssl_cert_reqs!r}"
+            )
+        _check_tls_options(self)
+        if self.forwarded_allow_ips is not None:
+            self.trusted_proxies()  # raises ConfigError on a bad entry
+        for name in ("reload_dirs", "reload_includes", "reload_excludes", "headers"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, (tuple, list)):
+                raise ConfigError(
+                    f"{name} is a list, not {value!r}:\n    right: {name}=[{value!r}]"
+                )
+            object.__setattr__(self, name, tuple(value))
+        response_headers(self.headers)  # raises ConfigError
         if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
         file_mode(self.uds_permissions)  # raises ConfigError
@@ -167,10 +371,12 @@ class Config:
         if self.ws_max_size < 1:
             raise ConfigError(f"ws_max_size must be at least 1 byte, not {self.ws_max_size}")
         for name in ("timeout_keep_alive", "timeout_request_head", "timeout_body",
-                     "timeout_graceful_shutdown", "ws_ping_interval", "ws_ping_timeout"):
+                     "timeout_graceful_shutdown", "ws_ping_interval", "ws_ping_timeout",
+                     "timeout_send", "reload_delay", "timeout_worker_healthcheck"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, not {value}")
+        _check_reload_options(self)
 
     @classmethod
     def from_options(cls, **options: Any) -> Config:
@@ -198,6 +404,25 @@ class Config:
     def websocket(self) -> WebSocketSettings:
         return WebSocketSettings(max_size=self.ws_max_size, ping_interval=self.ws_ping_interval,
                                  ping_timeout=self.ws_ping_timeout)
+
+    @property
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        """``headers`` (--header NAME:VALUE) as the raw pairs every response carries."""
+        return response_headers(self.headers)
+
+    @property
+    def ssl_enabled(self) -> bool:
+        return self.ssl_certfile is not None
+
+    def trusted_proxies(self) -> TrustedProxies | None:
+        """The peers whose X-Forwarded-* headers are read (None: --no-proxy-headers):
+        ``forwarded_allow_ips``, else $FORWARDED_ALLOW_IPS, else the loopback addresses."""
+        if not self.proxy_headers:
+            return None
+        try:
+            return trusted_proxies(self.forwarded_allow_ips)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     @property
     def uds_mode(self) -> int:

@@ -12,8 +12,8 @@ A server listens in one of two ways, and both bind here:
 A Unix socket is bound by the same code either way, and given the mode
 ``--uds-permissions`` names (not the umask's: a proxy running as another user
 must be able to connect). So is the error message
-when binding fails, and ``describe()`` gives the ``http://host:port`` or
-``unix:path`` that the "listening on" log lines show.
+when binding fails, and ``describe()`` gives the ``http://host:port``
+(``https://`` with TLS) or ``unix:path`` that the "listening on" log lines show.
 """
 
 from __future__ import annotations
@@ -89,14 +89,15 @@ def cannot_listen(config: Config, exc: OSError) -> str:
     return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
-def describe(address: Any) -> str:
-    """A bound address (from ``getsockname()``) as the log line shows it."""
+def describe(address: Any, scheme: str = "http") -> str:
+    """A bound address (from ``getsockname()``) as the log line shows it:
+    ``http://host:port`` (``https://`` with TLS) or ``unix:path``."""
     if isinstance(address, str):
         return f"unix:{address}"
     host, port = address[0], address[1]
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address, bracketed as in a URL
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _bind_unix(path: str, backlog: int, mode: int) -> socket.socket:

@@ -1,9 +1,17 @@
 """``microready.run()``: serve an app in this process until a signal stops it.
 
 This is the glue between a ``Config`` and a running ``Server``: it sets up
-logging, picks the event loop, installs the signal handling (first SIGINT or
-SIGTERM: graceful shutdown; a second SIGINT: exit now) and turns startup
-failures into one log line and a non-zero exit code.
+logging, loads the ``--env-file``, hands over to the reloader (``--reload``)
+or the supervisor (``--workers N``) when asked, picks the event loop, installs
+the signal handling (first SIGINT or SIGTERM: graceful shutdown; a second
+SIGINT: exit now) and turns startup failures into one log line and a non-zero
+exit code.
+
+SIGHUP asks for a graceful restart. The supervisor of ``--workers N`` does one
+(a rolling restart), and the reloader restarts its server process; a server
+alone in its process cannot replace itself without closing its socket, so it
+logs that a restart needs ``--workers 2`` or more, and goes on serving: a
+SIGHUP sent to reload must not turn into an outage.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -27,9 +35,14 @@ from .._asgi.scope import ASGIApp
 from .._asgi.served import as_served
 from .._exchange import ServedApp
 from .config import Config, ConfigError
+from .env_file import EnvFile, EnvFileError
 from .loader import AppLoadError, load_app
 from .log import configure_logging
 from .server import Server, ServerStartupError
+from .worker_health import answer_health_checks
+
+if TYPE_CHECKING:  # multiprocessing is imported only where workers are started
+    from multiprocessing.connection import Connection
 
 __all__ = ["run", "serve"]
 
@@ -47,7 +60,7 @@ def run(
     """Serve ``app`` until SIGINT or SIGTERM; options are ``Config`` fields.
 
     ``app`` is the app object (a microready app, or any ASGI 3 app), or a
-    ``"module:attr"`` string (needed for ``workers > 1``). A startup failure
+    ``"module:attr"`` string (needed for ``workers > 1`` and ``reload``). A startup failure
     logs one line and exits non-zero, like the command line does.
     """
     config = Config.from_options(**options)
@@ -61,7 +74,30 @@ def serve(
     app_dir: str = ".",
 ) -> int:
     """Serve until stopped and return the process exit code."""
-    configure_logging(config.log_level_number, access_log=config.access_log)
+    if not _configure_logging(config):
+        return EXIT_STARTUP_FAILED
+    env_file = None
+    if config.env_file is not None:
+        # Before the app is imported, so its module-level code sees the variables;
+        # worker and reloaded processes are spawned with this environment.
+        env_file = EnvFile(config.env_file)
+        try:
+            env_file.load()
+        except EnvFileError as exc:
+            logger.error("%s", exc)
+            return EXIT_STARTUP_FAILED
+    if config.reload:
+        if not isinstance(app, str):
+            logger.error(
+                "reload needs the app as an import string, so that each restart imports "
+                'it afresh: run("main:app", reload=True), not run(app, reload=True)'
+            )
+            return EXIT_STARTUP_FAILED
+        # Imported here, as the supervisor is below: only --reload needs it.
+        from .reload import reload
+
+        server_process = functools.partial(_serve_worker, app, config, factory, app_dir)
+        return reload(config, server_process, env_file=env_file)
     if config.workers > 1:
         if not isinstance(app, str):
             logger.error(
@@ -76,7 +112,7 @@ def serve(
         worker = functools.partial(
             _serve_worker, app, dataclasses.replace(config, workers=1), factory, app_dir
         )
-        return supervise(config, worker)
+        return supervise(config, worker, env_file=env_file)
     if isinstance(app, str):
         try:
             app = load_app(app, factory=factory, app_dir=app_dir, lifespan=config.lifespan)
@@ -93,23 +129,45 @@ def serve(
 
 
 def _serve_worker(
-    spec: str, config: Config, factory: bool, app_dir: str, sock: socket.socket
+    spec: str, config: Config, factory: bool, app_dir: str, sock: socket.socket,
+    channel: Connection | None,
 ) -> int:
-    """Serve in one ``--workers`` process, on the socket the supervisor bound.
+    """Serve in one ``--workers`` (or ``--reload``) process, on the socket the
+    supervisor (or the reloader) bound.
 
     The supervisor runs this (as a ``WorkerTarget``) in a fresh interpreter
     (spawn), so logging is set up and the app is loaded here, in the worker.
+    ``channel`` is its pipe to the supervisor, for the health checks.
     """
-    configure_logging(config.log_level_number, access_log=config.access_log)
+    if not _configure_logging(config):
+        return EXIT_STARTUP_FAILED
     try:
         app = load_app(spec, factory=factory, app_dir=app_dir, lifespan=config.lifespan)
     except AppLoadError as exc:
         logger.error("%s", exc)
         return EXIT_STARTUP_FAILED
-    return serve_in_process(app, config, sockets=[sock])
+    return serve_in_process(app, config, sockets=[sock], channel=channel, supervised=True)
 
 
-def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None = None) -> int:
+def _configure_logging(config: Config) -> bool:
+    """Set up logging; False (and the reason logged) if --log-config cannot be used."""
+    try:
+        configure_logging(config)
+    except ConfigError as exc:
+        logger.error("%s", exc)
+        return False
+    return True
+
+
+def serve_in_process(
+    app: ServedApp, config: Config, sockets: list[Any] | None = None, *,
+    channel: Connection | None = None, supervised: bool = False,
+) -> int:
+    """Serve ``app`` in this process until a signal stops it; the exit code.
+
+    ``supervised``: a supervisor or a reloader runs this process, and SIGHUP
+    is theirs to act on. ``channel``: the supervisor's health checks come on it.
+    """
     backend_options: dict[str, Any] = {}
     if config.backend == "asyncio" and config.loop in ("uvloop", "auto"):
         try:
@@ -133,7 +191,7 @@ def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None =
     forced = threading.Event()
     try:
         code: int = anyio.run(
-            _serve_until_signal, server, forced, backend=config.backend,
+            _serve_until_signal, server, forced, channel, supervised, backend=config.backend,
             backend_options=backend_options,
         )
     except KeyboardInterrupt:  # a SIGINT that arrived before the handler was installed
@@ -148,13 +206,20 @@ def serve_in_process(app: ServedApp, config: Config, sockets: list[Any] | None =
     return code
 
 
-async def _serve_until_signal(server: Server, forced: threading.Event) -> int:
+async def _serve_until_signal(
+    server: Server, forced: threading.Event, channel: Connection | None, supervised: bool
+) -> int:
     code = EXIT_OK
     async with anyio.create_task_group() as task_group:
         if threading.current_thread() is threading.main_thread():
             # start(), not start_soon(): the handlers must be in place before the
             # server says it is listening, or an early SIGTERM kills it outright.
-            await task_group.start(_watch_signals, server, task_group.cancel_scope, forced)
+            await task_group.start(
+                _watch_signals, server, task_group.cancel_scope, forced, supervised
+            )
+        if channel is not None:
+            task_group.start_soon(answer_health_checks, channel,
+                                  functools.partial(_supervisor_gone, server))
         try:
             await server.serve(task_status=_FreezeGarbageWhenStarted())
             logger.info("stopped")
@@ -180,18 +245,34 @@ class _FreezeGarbageWhenStarted(anyio.abc.TaskStatus[Any]):
         gc.freeze()
 
 
+def _supervisor_gone(server: Server) -> None:
+    if not server.shutting_down:
+        logger.warning("the supervisor process has gone: shutting down gracefully")
+        server.request_shutdown()
+
+
 async def _watch_signals(
     server: Server,
     scope: anyio.CancelScope,
     forced: threading.Event,
+    supervised: bool,
     *,
     task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    # Under a supervisor SIGHUP stays ignored (set so by the process's entry).
+    handled = (signal.SIGINT, signal.SIGTERM) if supervised else (
+        signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    with anyio.open_signal_receiver(*handled) as signals:
         task_status.started()
         async for signum in signals:
             name = signal.Signals(signum).name
-            if not server.shutting_down:
+            if signum == signal.SIGHUP:
+                logger.warning(
+                    "received SIGHUP: a graceful restart needs a supervisor; serve with "
+                    "--workers 2 or more, where SIGHUP replaces the workers one at a time. "
+                    "Still serving"
+                )
+            elif not server.shutting_down:
                 logger.info(
                     "received %s: shutting down gracefully (send SIGINT again to force)", name
                 )

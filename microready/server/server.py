@@ -30,8 +30,11 @@ from .._exchange import ServedApp
 from ..datastructures import Address
 from .config import Config
 from .listeners import cannot_listen, describe, open_listeners
+from .metrics import ServerMetrics
 from .protocol.websocket import WSPROTO_AVAILABLE
+from .protocol.writer import ServerHeaders
 from .socket_stream import RawSocketStream
+from .tls import handshake, server_context
 from .transport import ConnectionSettings, HTTPConnection
 
 __all__ = ["Server", "ServerStartupError"]
@@ -87,15 +90,34 @@ class Server:
         app.background.configure(
             thread_limit=config.background_threads, max_concurrent=config.max_background_tasks
         )
+        # --metrics-path: counted per process; open connections and the
+        # background counters are read when scraped, so they cost nothing here.
+        self.metrics = None if config.metrics_path is None else ServerMetrics(
+            config.metrics_path, open_connections=lambda: self._open_connections,
+            background=app.background,
+        )
         self._settings = ConnectionSettings(
             app,
             config.limits,
             root_path=config.root_path,
             websocket=config.websocket,
             access_log=config.access_log,
+            access_log_format=config.access_log_format,
+            metrics=self.metrics,
             on_request_done=self._count_request,
             is_shutting_down=lambda: self._shutting_down,
+            server_headers=ServerHeaders(date=config.date_header, server=config.server_header,
+                                         extra=config.response_headers),
+            scheme="https" if config.ssl_enabled else "http",
         )
+        # TLS and --proxy-headers are settled here, at start-up: an unreadable
+        # key or a bad --forwarded-allow-ips entry is a ConfigError (exit 1).
+        self._ssl_context = server_context(config)
+        proxies = config.trusted_proxies()
+        # The connections of trusted proxies get settings that read X-Forwarded-*;
+        # every other connection's requests never look (see _settings_for).
+        self._proxy_settings = (
+            None if proxies is None else self._settings.trusting_proxies(proxies))
 
     # -- control -------------------------------------------------------------------
 
@@ -196,7 +218,8 @@ class Server:
         background drain that follows shares.
         """
         self.bound_addresses = [
-            describe(listener.extra(SocketAttribute.local_address)) for listener in listeners
+            describe(listener.extra(SocketAttribute.local_address), self._settings.scheme)
+            for listener in listeners
         ]
         for address in self.bound_addresses:
             logger.info("microready listening on %s (Press CTRL+C to quit)", address)
@@ -303,8 +326,19 @@ class Server:
                 local = _client(sock.getsockname())
             except OSError:
                 local = None
+            peer = _client(address)
+            stream: anyio.abc.ByteStream = RawSocketStream(
+                sock, send_timeout=self.config.timeout_send)
+            if self._ssl_context is not None:
+                # Bounded like a request head: it is what a client must send first.
+                tls = await handshake(stream, self._ssl_context,
+                                      self.config.timeout_request_head, peer)
+                if tls is None:  # logged (debug); no request, so no access line
+                    await stream.aclose()
+                    return
+                stream = tls
             connection = HTTPConnection(
-                RawSocketStream(sock), self._settings, _client(address),
+                stream, self._settings_for(peer), peer,
                 over_capacity=over_capacity, server=local,
             )
             self.connections.add(connection)
@@ -314,6 +348,15 @@ class Server:
                 self.connections.discard(connection)
         finally:
             self._open_connections -= 1
+
+    def _settings_for(self, peer: Address) -> ConnectionSettings:
+        """The settings of a new connection: whether its requests read the proxy
+        headers is decided here, once, by whether ``peer`` is a trusted proxy."""
+        trusting = self._proxy_settings
+        if trusting is not None and trusting.trusted_proxies is not None and (
+                trusting.trusted_proxies.trusts(peer)):
+            return trusting
+        return self._settings
 
 
 def _client(address: Any) -> Address:

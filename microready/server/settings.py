@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .protocol import Limits
 from .protocol.websocket import WebSocketSettings
+from .protocol.writer import DEFAULT_SERVER_HEADERS, ServerHeaders
 
 if TYPE_CHECKING:
     from .._exchange import ServedApp
+    from .metrics import ServerMetrics
+    from .proxy_headers import TrustedProxies
 
 __all__ = ["ConnectionSettings"]
 
@@ -21,6 +25,9 @@ class ConnectionSettings:
     __slots__ = (
         "app", "limits", "access_log", "on_request_done", "is_shutting_down", "on_app_error",
         "root_path", "_root_path_bytes", "websocket", "scheme",
+        "access_log_format", "metrics",
+        "server_headers",
+        "trusted_proxies",
     )
 
     def __init__(
@@ -35,11 +42,23 @@ class ConnectionSettings:
         root_path: str = "",
         websocket: WebSocketSettings | None = None,
         scheme: str = "http",
+        access_log_format: str = "plain",
+        metrics: ServerMetrics | None = None,
+        server_headers: ServerHeaders = DEFAULT_SERVER_HEADERS,
     ) -> None:
         self.app = app
-        # What request.scope["scheme"] says: the server speaks plain HTTP; the
-        # test client says what its URL says.
+        # Date, Server and the --header lines, on every response the server writes.
+        self.server_headers = server_headers
+        self.access_log_format = access_log_format  # "plain" or "json" (--access-log-format)
+        # --metrics-path: the server's counters and where it serves them; None: off.
+        self.metrics = metrics
+        # What request.scope["scheme"] says: "https" with --ssl-certfile, else
+        # "http"; the test client says what its URL says.
         self.scheme = scheme
+        # Set (by trusting_proxies) only on the copy the server hands to the
+        # connections of trusted proxies: their requests read X-Forwarded-*.
+        # None: nothing is read, at no cost per request.
+        self.trusted_proxies: TrustedProxies | None = None
         self.websocket = websocket if websocket is not None else WebSocketSettings()
         # --root-path: as uvicorn does, the app sees it in front of every path
         # (the proxy took it off) and in scope["root_path"].
@@ -52,3 +71,9 @@ class ConnectionSettings:
         # The test client re-raises the app's unhandled errors; the server has
         # nothing to add, since the app already logged them.
         self.on_app_error = on_app_error
+
+    def trusting_proxies(self, proxies: TrustedProxies) -> ConnectionSettings:
+        """A copy for the connections whose peer is a trusted proxy (--proxy-headers)."""
+        trusting = copy.copy(self)
+        trusting.trusted_proxies = proxies
+        return trusting

@@ -1,14 +1,16 @@
 """One connection's I/O loop: read, dispatch, write, then hand off the tasks.
 
 ``HTTPConnection.run()`` drives a ``ConnectionCore`` over an anyio byte stream.
-It is the only place that reads and writes sockets, and it is the same code
-for the real server and for ``TestClient`` (which hands it an in-memory
-stream). Its loop follows h11's own example server:
+It (with its writing half, ``ResponseWriting`` in response_writing.py) is the
+only place that reads and writes sockets, and it is the same code for the real
+server and for ``TestClient`` (which hands it an in-memory stream). Its loop
+follows h11's own example server:
 
 1. read until the core yields a request head (with a deadline from the core);
 2. build a ``Request`` whose body is read lazily from the same core;
 3. await ``app.handle(request)`` and write the response: one write for a
-   complete response, one per chunk for a streaming one;
+   complete response (a large body beside its head, not copied), one per
+   chunk for a streaming one;
 4. close the socket if the connection is ending, then submit the request's
    background tasks, so they start only after the last byte is out;
 5. start the next keep-alive cycle, or finish.
@@ -16,13 +18,10 @@ stream). Its loop follows h11's own example server:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
-from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -30,7 +29,6 @@ import h11
 
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
-from ..responses import StreamingResponse
 from .access import AccessLog
 from .log import request_line, where
 from .protocol import (
@@ -38,32 +36,28 @@ from .protocol import (
     BodyReceived,
     ConnectionCore,
     ConnectionEnded,
-    InvalidResponse,
     Rejected,
     RequestComplete,
     RequestReceived,
 )
 from .protocol.websocket import WSPROTO_AVAILABLE, wants_websocket
+from .proxy_headers import forwarded
+from .response_writing import IO_ERRORS, READ_SIZE, ResponseWriting
 from .settings import ConnectionSettings
 from .websocket_session import WebSocketSession, websocket_scope
-
-if TYPE_CHECKING:
-    from .._exchange import Reply
 
 __all__ = ["ConnectionSettings", "HTTPConnection"]
 
 error_logger = logging.getLogger("microready.error")
 
-READ_SIZE = 64 * 1024  # a request head, or the start of a body, fits several times over
 # A body is read in larger pieces: every piece costs a trip through h11, the app's
 # receive and (for an upload) python-multipart, so a 1 MiB upload read 64 KiB at a
 # time spent more in those trips than in moving bytes. 256 KiB is what asyncio's
 # own transports (and so uvicorn) read at once.
 BODY_READ_SIZE = 256 * 1024
-# How long a connection closed at shutdown waits for the client to close its side.
-LINGER_AT_SHUTDOWN = 1.0
-_WRITE_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
-_READ_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+# How long a connection that has sent nothing yet may take to send its first
+# request once shutdown has begun (see HTTPConnection._first_request_at_shutdown).
+FIRST_REQUEST_AT_SHUTDOWN = 1.0
 
 
 @functools.cache
@@ -76,6 +70,10 @@ class _StopConnection(Exception):
     """Internal: this connection is finished; unwind to ``run()``."""
 
 
+class _WaitStopped(Exception):
+    """Internal: shutdown cancelled the wait for a head that has begun to arrive."""
+
+
 class _HeadTimeout(Exception):
     """Internal: the wait for a request head passed its deadline."""
 
@@ -84,7 +82,7 @@ class _BodyAborted(ClientDisconnect):
     """Raised into the app when its request body cannot be read to the end."""
 
 
-class HTTPConnection:
+class HTTPConnection(ResponseWriting):
     """Serves one client connection until it closes; see the module docstring."""
 
     def __init__(
@@ -106,7 +104,8 @@ class HTTPConnection:
         # When bytes last arrived: the "now" for events parsed from them, so a
         # pipelined request does not need a clock read of its own.
         self._last_read_at = anyio.current_time()
-        self.core = ConnectionCore(settings.limits, self._last_read_at)
+        self.core = ConnectionCore(settings.limits, self._last_read_at,
+                                   server_headers=settings.server_headers)
         # Waiting for a request head is the hot path, so it gets no cancel scope
         # of its own: while we wait, ``head_deadline`` says until when, and the
         # server's watchdog cancels ``_head_scope`` once that time has passed
@@ -119,15 +118,19 @@ class HTTPConnection:
         self._websocket: WebSocketSession | None = None
         self._stopping = False  # close_if_idle() was called
         self._answering_last = False  # shutting down, and answering one last request
-        self.access = AccessLog(client, settings.access_log)
+        self._fresh = True  # no request has arrived on this connection yet
+        self.access = AccessLog(client, settings)
 
     # -- the loop --------------------------------------------------------------
 
     async def run(self) -> None:
         try:
-            with self._head_scope:
-                while await self._serve_one_request():
-                    pass
+            try:
+                with self._head_scope:
+                    while await self._serve_one_request():
+                        pass
+            except _WaitStopped:
+                pass
             if self._head_scope.cancel_called and self._stopping:
                 # Shutdown stopped the wait for a request: look once more, in a
                 # scope of its own; a request that has reached us is answered.
@@ -175,6 +178,7 @@ class HTTPConnection:
             return False
         if not isinstance(event, RequestReceived):  # pragma: no cover - the core guarantees it
             raise _StopConnection
+        self._fresh = False
 
         if self.over_capacity:
             await self._reject(Rejected(503, "the server is at its connection limit", event))
@@ -188,21 +192,30 @@ class HTTPConnection:
         root_path = self.settings.root_path
         if root_path and target.startswith(b"/"):
             target = self.settings._root_path_bytes + target
+        client, scheme = self.client, self.settings.scheme
+        proxies = self.settings.trusted_proxies
+        if proxies is not None:  # the peer is a trusted proxy: believe its X-Forwarded-*
+            client, scheme = forwarded(event.headers, proxies, client, scheme)
+            self.access.client = client  # the access line names the client, as uvicorn's
         request = Request(
             method=event.method,
             target=target,
             http_version=event.http_version,
             raw_headers=event.headers,  # type: ignore[arg-type]  # a read-only sequence
-            client=self.client,
+            client=client,
             receive=self._receive_body,
             app=self.settings.app,
             server=self.server,
         )
         if root_path:
             request.scope["root_path"] = root_path
-        if self.settings.scheme != "http":
-            request.scope["scheme"] = self.settings.scheme
-        reply = await self.settings.app.handle(request)
+        if scheme != "http":
+            request.scope["scheme"] = scheme
+        metrics = self.settings.metrics
+        if metrics is not None and metrics.is_scrape(event.target):
+            reply = metrics.reply(event.method)  # --metrics-path: the app never sees it
+        else:
+            reply = await self.settings.app.handle(request)
         if self._rejection is not None:
             # The body broke a rule while the app read it: that answer wins,
             # and the request's tasks are dropped with the request (but the
@@ -262,10 +275,14 @@ class HTTPConnection:
                 Rejected(400, "a WebSocket upgrade request cannot have a body", event))
             return False
         settings = self.settings
-        scope = websocket_scope(event, client=self.client, server=self.server,
+        client, scheme = self.client, "wss" if settings.scheme == "https" else "ws"
+        if settings.trusted_proxies is not None:
+            client, scheme = forwarded(event.headers, settings.trusted_proxies, client, scheme,
+                                       websocket=True)
+        scope = websocket_scope(event, client=client, server=self.server, scheme=scheme,
                                 root_path=settings.root_path)
         session = self._websocket = WebSocketSession(
-            self.stream, event, trailing, settings.websocket, client=self.client,
+            self.stream, event, trailing, settings.websocket, client=client,
             on_app_error=settings.on_app_error)
         await session.run(partial(settings.app.serve_websocket, scope))
         self._closed = True  # the session has closed the socket (and logged the connection)
@@ -290,6 +307,8 @@ class HTTPConnection:
                 # politely, so a request on its way meets a FIN, not a reset.
                 receive_nowait = getattr(stream, "receive_nowait", None)
                 data = receive_nowait(READ_SIZE) if receive_nowait is not None else None
+                if data is None and self._fresh and not core.request_started:
+                    data = await self._first_request_at_shutdown()
                 if not data and not core.request_started:
                     await self._close_politely()
                     raise _StopConnection
@@ -302,15 +321,37 @@ class HTTPConnection:
             self.head_deadline = core.read_deadline or math.inf
             try:
                 data = await stream.receive(READ_SIZE)
-            except (anyio.EndOfStream, *_READ_ERRORS):
+            except (anyio.EndOfStream, *IO_ERRORS):
                 data = b""
             finally:
                 self.head_deadline = math.inf
-            if self._head_scope.cancel_called:
+            if self._head_scope.cancel_called and not self._stopping:
                 # The deadline passed while these bytes were on their way in.
                 raise _HeadTimeout
             self._last_read_at = now = anyio.current_time()
             core.receive_data(data, now)
+            if self._head_scope.cancel_called:
+                # Shutdown stopped the wait just as these bytes came in: they
+                # are kept, and run() answers them in a scope of its own.
+                raise _WaitStopped
+
+    async def _first_request_at_shutdown(self) -> bytes | None:
+        """A connection accepted but silent when shutdown began: wait a little for its request.
+
+        Its client connected before we stopped accepting, and nearly always has
+        a request on the way (a proxy connects, then sends). Closing it now would
+        answer that request with an EOF: to nginx a 502 it cannot retry, since
+        the connection was new. With ``--workers``, a worker that is being
+        replaced takes such connections off the shared queue too. So it gets
+        ``FIRST_REQUEST_AT_SHUTDOWN`` seconds (within the shutdown deadline);
+        a connection that has already served requests is closed at once.
+        """
+        with anyio.move_on_after(FIRST_REQUEST_AT_SHUTDOWN):
+            try:
+                return await self.stream.receive(READ_SIZE)
+            except (anyio.EndOfStream, *IO_ERRORS):
+                return b""
+        return None
 
     async def _read_more(self) -> None:
         """Read more of a request body, within the core's body deadline."""
@@ -322,7 +363,7 @@ class HTTPConnection:
                 data = await self.stream.receive(BODY_READ_SIZE)
             except anyio.EndOfStream:
                 data = b""
-            except _READ_ERRORS:
+            except IO_ERRORS:
                 data = b""
         if data is None:  # the deadline passed
             await self._send_error(core.on_read_timeout(), 408)
@@ -372,132 +413,3 @@ class HTTPConnection:
                 except _StopConnection:
                     return False
         return True
-
-    # -- writing ------------------------------------------------------------------
-
-    async def _write(self, data: bytes) -> bool:
-        if not data or self._closed:
-            return not self._closed
-        try:
-            await self.stream.send(data)
-        except _WRITE_ERRORS:
-            self.core.send_failed()
-            self.access.finish(0, "the client disconnected")
-            await self._close()  # our end must still be closed (and only once)
-            return False
-        if self.access.pending:
-            self.access.sent += len(data)
-        return True
-
-    async def _send_reply(self, reply: Reply) -> int:
-        """Write the response. Returns its status, or 0 if it could not be sent whole."""
-        response = reply.response
-        core = self.core
-        streaming = isinstance(response, StreamingResponse)
-        try:
-            data = core.send_response(
-                response.status_code,
-                response.raw_headers,
-                b"" if streaming else response.body,
-                complete=not streaming,
-            )
-        except (InvalidResponse, h11.LocalProtocolError) as exc:
-            # Nothing has been written yet, so the client can still get a 500.
-            error_logger.error("cannot send the app's response to %s: %s", where(self.client), exc)
-            await self._send_error(core.send_error(500, "the app's response was invalid"), 500)
-            return 0
-        if not await self._write(data):
-            return 0
-        if isinstance(response, StreamingResponse):
-            if reply.on_client_gone is not None and core.request_complete:
-                return await self._stream_body_watching(response, reply.on_client_gone)
-            return await self._stream_body(response)
-        return response.status_code
-
-    async def _stream_body_watching(self, response: StreamingResponse,
-                                    on_client_gone: Callable[[], None]) -> int:
-        """Stream the body while reading the socket, to hear the client close.
-
-        Only once the request body is all in, so this is the one reader. What
-        arrives meanwhile (a pipelined request) goes to the core, which keeps
-        it for the next cycle; past ``READ_SIZE`` of it we stop looking.
-        """
-        async def watch() -> None:
-            buffered = 0
-            while buffered < READ_SIZE:
-                try:
-                    data = await self.stream.receive(READ_SIZE)
-                except (anyio.EndOfStream, *_READ_ERRORS):
-                    data = b""
-                self._last_read_at = now = anyio.current_time()
-                self.core.receive_data(data, now)
-                if not data:
-                    on_client_gone()
-                    return
-                buffered += len(data)
-
-        async with anyio.create_task_group() as watching:
-            watching.start_soon(watch)
-            status = await self._stream_body(response)
-            watching.cancel_scope.cancel()
-        return status
-
-    async def _stream_body(self, response: StreamingResponse) -> int:
-        core = self.core
-        try:
-            # aclosing: a stream we stop early (client gone, bad length) is
-            # closed now, so the app's generator runs its finally blocks.
-            async with contextlib.aclosing(response.iterate()) as chunks:
-                async for chunk in chunks:
-                    if not await self._write(core.send_body(chunk)):
-                        return 0
-            return response.status_code if await self._write(core.end_response()) else 0
-        except h11.LocalProtocolError as exc:
-            # The body broke HTTP (say, longer than its Content-Length), and the
-            # head is already out: the only honest answer left is to close.
-            error_logger.error(
-                "invalid response to %s: %s; closing the connection", where(self.client), exc
-            )
-            self.access.finish(0, "the app's response broke HTTP")
-            return 0
-        except Exception:
-            error_logger.exception("error while streaming the response to %s",
-                                   where(self.client))
-            self.access.finish(0, "the app failed while streaming")
-            return 0
-
-    async def _reject(self, rejection: Rejected) -> None:
-        error_logger.debug("rejecting request from %s: %s", where(self.client), rejection.reason)
-        await self._send_error(self.core.send_error(rejection.status_code, rejection.reason),
-                               rejection.status_code, rejection.head)
-
-    async def _send_error(self, data: bytes, status: int,
-                          head: RequestReceived | None = None) -> None:
-        """Write an error the server made, and its access line (``data`` may be
-        b"": nothing to say, or a response is already under way)."""
-        if not data:
-            return
-        if not self.access.pending:  # no request had begun: a head refused, or late
-            self.access.begin(head, self._last_read_at)
-        if await self._write(data):
-            self.access.finish(status)
-
-    async def _close_politely(self) -> None:
-        """RFC 9112 section 9.6: half-close, read what the client still sends
-        until it closes too (bounded), then close."""
-        with anyio.move_on_after(LINGER_AT_SHUTDOWN):
-            with contextlib.suppress(Exception):
-                await self.stream.send_eof()
-                while await self.stream.receive(READ_SIZE):
-                    pass
-        await self._close()
-
-    async def _close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        # Shielded: a cancelled connection still closes its socket politely.
-        with anyio.CancelScope(shield=True):
-            # The peer may already be gone; there is nothing left to do then.
-            with contextlib.suppress(Exception):
-                await self.stream.aclose()

@@ -7,6 +7,7 @@ import pytest
 
 from microready import Depends, HTMLResponse, MicroReady, Router
 from microready.routing import PathTemplate, RouteTable
+from microready.testing import TestClient
 
 from .helpers import body_json, call, client_for
 
@@ -237,6 +238,21 @@ async def test_trailing_slash_redirects_keep_the_query() -> None:
     reply = await call(app, "GET", "/things/")
     assert (reply.response.status_code, reply.response.headers["location"]) == (
         307, "http://testserver/things")
+
+
+def test_a_trailing_slash_redirect_keeps_https() -> None:
+    # Over TLS, or behind a trusted proxy that says https, the redirect must not
+    # send the client back to plain http (Starlette builds it from the scope too).
+    app = MicroReady()
+
+    @app.get("/items/")
+    async def items() -> str:
+        return "items"
+
+    with TestClient(app, base_url="https://testserver") as client:
+        response = client.get("/items", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (
+        307, "https://testserver/items/")
 
 
 @pytest.mark.anyio

@@ -176,10 +176,10 @@ def serve_like_the_transport(core: ConnectionCore, chunks: list[bytes], rng: ran
 def respond(core: ConnectionCore, rng: random.Random) -> None:
     kind = rng.randrange(3)
     if kind == 0:
-        out = core.send_response(200, [(b"content-type", b"text/plain")], b"ok")
+        out = b"".join(core.send_response(200, [(b"content-type", b"text/plain")], b"ok"))
     elif kind == 1:
-        out = core.send_response(200, [], b"", complete=False)
-        out += core.send_body(b"chunk") + core.end_response()
+        out = b"".join([*core.send_response(200, [], b"", complete=False),
+                        *core.send_body(b"chunk"), core.end_response()])
     else:
         out = core.send_error(500, "the app failed")
     assert out.startswith(b"HTTP/1.1 ")

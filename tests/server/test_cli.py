@@ -170,9 +170,12 @@ def test_help_lists_every_option_with_its_default(
     text = help_text(capsys, monkeypatch)
     assert "MODULE:ATTR" in text
     for field in dataclasses.fields(Config):
-        if field.name == "access_log":
+        flag = field.metadata.get("flag", "--" + field.name.replace("_", "-"))
+        if isinstance(field.default, bool) or field.name == "use_colors":
+            flag = flag.replace("--", "--no-")  # listed as "--x, --no-x help (default: ...)"
+        if field.default == ():  # repeatable: nothing given means none
+            assert "(default: " not in option_help(text, flag), flag
             continue
-        flag = "--" + field.name.replace("_", "-")
         assert f"(default: {field.default})" in option_help(text, flag), flag
     assert "(default: .)" in option_help(text, "--app-dir")
     # The options the issue names, with uvicorn's spelling.
@@ -185,13 +188,17 @@ def test_help_lists_every_option_with_its_default(
     assert "(default: 5.0)" in option_help(text, "--timeout-keep-alive")
 
 
-def test_help_does_not_say_the_access_log_is_off_by_default(
+def test_switches_have_both_spellings_as_in_uvicorn(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # --no-access-log is a switch that is off unless given; "(default: True)"
-    # reads as if the access log were disabled by default.
-    text = option_help(help_text(capsys, monkeypatch), "--no-access-log")
-    assert "(default: True)" not in text, text
+    # "(default: True)" next to --no-access-log alone would read as "the log is
+    # off"; listed with both spellings, it says which one is in force.
+    text = help_text(capsys, monkeypatch)
+    for name in ("access-log", "proxy-headers", "server-header", "date-header", "use-colors",
+                 "reload"):
+        assert f"--{name}, --no-{name}" in text, name
+    assert "(default: True)" in option_help(text, "--no-access-log")
+    assert "(default: False)" in option_help(text, "--no-reload")
 
 
 # -- failures: one line, no traceback, non-zero --------------------------------------------------

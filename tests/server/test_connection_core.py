@@ -63,7 +63,7 @@ def read_body(core: ConnectionCore, now: float = 0.0) -> tuple[bytes, bool]:
 
 
 def respond(core: ConnectionCore, body: bytes = b"ok", method: str = "GET") -> HTTPResponse:
-    data = core.send_response(200, [(b"content-length", str(len(body)).encode())], body)
+    data = b"".join(core.send_response(200, [(b"content-length", str(len(body)).encode())], body))
     return parse_response(data, method)
 
 
@@ -183,7 +183,7 @@ def test_expect_100_continue_is_answered_once_and_only_when_asked() -> None:
     core.receive_data(b"hello", now=0.1)
     assert read_body(core) == (b"hello", True)
     parser = ResponseParser()
-    parser.feed(continue_bytes + core.send_response(200, [(b"content-length", b"0")]))
+    parser.feed(continue_bytes + b"".join(core.send_response(200, [(b"content-length", b"0")])))
     response = parser.next_response("POST")
     assert response is not None
     assert (response.informational, response.status) == ([100], 200)
@@ -207,7 +207,7 @@ def test_response_bytes_are_exact_with_a_frozen_clock() -> None:
     core.receive_data(GET, now=0.0)
     events_until_blocked(core)
     headers = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
-    data = core.send_response(200, headers, b"hi")
+    data = b"".join(core.send_response(200, headers, b"hi"))
     assert data == (
         b"HTTP/1.1 200 OK\r\n"
         b"content-type: text/plain\r\n"
@@ -237,7 +237,7 @@ def test_head_gets_the_headers_and_no_body() -> None:
     core.receive_data(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n", now=0.0)
     assert request_head(core).method == "HEAD"
     events_until_blocked(core)
-    data = core.send_response(200, [(b"content-length", b"13")], b"hello, world!")
+    data = b"".join(core.send_response(200, [(b"content-length", b"13")], b"hello, world!"))
     assert data.endswith(b"\r\n\r\n")
     assert b"hello" not in data
     response = parse_response(data, "HEAD")
@@ -253,8 +253,9 @@ def test_head_with_a_streamed_body_sends_no_chunks() -> None:
     core = make_core()
     core.receive_data(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n", now=0.0)
     events_until_blocked(core)
-    data = core.send_response(200, [], complete=False)
-    data += core.send_body(b"chunk one") + core.send_body(b"chunk two") + core.end_response()
+    data = b"".join([*core.send_response(200, [], complete=False),
+                     *core.send_body(b"chunk one"), *core.send_body(b"chunk two")])
+    data += core.end_response()
     assert b"chunk one" not in data and b"chunk two" not in data
     assert data.endswith(b"\r\n\r\n")
     assert parse_response(data, "HEAD").status == 200
@@ -265,8 +266,8 @@ def test_streamed_body_is_chunked() -> None:
     core = make_core()
     core.receive_data(GET, now=0.0)
     events_until_blocked(core)
-    data = core.send_response(200, [], complete=False)
-    data += core.send_body(b"one") + core.send_body(b"") + core.send_body(b"three")
+    data = b"".join([*core.send_response(200, [], complete=False),
+                     *core.send_body(b"one"), *core.send_body(b""), *core.send_body(b"three")])
     data += core.end_response()
     assert b"transfer-encoding: chunked" in data.lower()
     assert data.endswith(b"3\r\none\r\n5\r\nthree\r\n0\r\n\r\n")

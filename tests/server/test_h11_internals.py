@@ -67,7 +67,7 @@ def _serve_with_the_core(
     assert isinstance(core.next_event(0.0), RequestReceived)
     while not isinstance(core.next_event(0.0), RequestComplete):
         pass  # the body, if any
-    return core, core.send_response(status, headers, body)  # complete=True: the fast path
+    return core, b"".join(core.send_response(status, headers, body))  # complete=True: the fast path
 
 
 def _serve_with_public_send(request: bytes, written: bytes, body: bytes) -> h11.Connection:

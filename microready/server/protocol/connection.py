@@ -12,8 +12,9 @@ What this layer adds to h11, and where:
 
 * limits on the head and the body, and the status each violation earns, and
   the framing rules h11 leaves to the server (``framing``);
-* ``Date`` and ``Server`` headers, ``Connection: close`` when the server is
-  shutting down, and the one-buffer fast path for complete responses
+* ``Date``, ``Server`` and the ``--header`` lines, ``Connection: close`` when
+  the server is shutting down, and the fast path for complete responses: one
+  buffer for a small body, the body itself beside its head for a large one
   (``writer``);
 * timeouts: idle keep-alive, a fixed deadline for the request head, and a
   stall timer for the body (here: the phases below);
@@ -47,7 +48,7 @@ from .framing import (
     request_line_too_long,
 )
 from .limits import Limits
-from .writer import ResponseWriter
+from .writer import DEFAULT_SERVER_HEADERS, Buffers, ResponseWriter, ServerHeaders
 from .writer import reason as reason_phrase
 
 __all__ = ["ConnectionCore"]
@@ -72,6 +73,7 @@ class ConnectionCore:
         now: float,
         *,
         wall_clock: Callable[[], float] = time.time,
+        server_headers: ServerHeaders = DEFAULT_SERVER_HEADERS,
     ) -> None:
         self.limits = limits
         # h11 refuses to buffer more than this while an event is incomplete; we
@@ -80,7 +82,7 @@ class ConnectionCore:
         self._h11 = h11.Connection(
             h11.SERVER, max_incomplete_event_size=limits.max_header_size
         )
-        self._writer = ResponseWriter(self._h11, wall_clock)
+        self._writer = ResponseWriter(self._h11, wall_clock, server_headers)
         self._phase = _HEAD  # a new connection must send its head in time
         self._deadline: float | None = now + limits.timeout_request_head
         self._body_received = 0
@@ -214,13 +216,16 @@ class ConnectionCore:
 
     def send_response(
         self, status_code: int, headers: RawHeaders, body: bytes = b"", *, complete: bool = True
-    ) -> bytes:
-        """Start a response. With ``complete=True`` (the default) ``body`` is the whole
-        body and the response is finished; otherwise call ``send_body`` and
-        ``end_response`` next. Raises ``InvalidResponse`` (or h11's
-        ``LocalProtocolError`` while streaming) if the app's response breaks
-        HTTP, for example a body that differs from its Content-Length; nothing
-        has been sent then, so the caller can still answer 500.
+    ) -> Buffers:
+        """Start a response; returns the buffers to write, in order (a large body
+        is among them as itself, see ``writer.JOIN_LIMIT``).
+
+        With ``complete=True`` (the default) ``body`` is the whole body and the
+        response is finished; otherwise call ``send_body`` and ``end_response``
+        next. Raises ``InvalidResponse`` (or h11's ``LocalProtocolError`` while
+        streaming) if the app's response breaks HTTP, for example a body that
+        differs from its Content-Length; nothing has been sent then, so the
+        caller can still answer 500.
         """
         if complete:
             return self._writer.complete(
@@ -230,13 +235,14 @@ class ConnectionCore:
                 self.close_after_response or not self._client_keeps_alive,
                 self._request_method == b"HEAD",
             )
-        out = self._writer.start(status_code, headers, self.close_after_response)
-        return out + self.send_body(body)
+        head = self._writer.start(status_code, headers, self.close_after_response)
+        return (head, *self.send_body(body))
 
-    def send_body(self, data: bytes) -> bytes:
+    def send_body(self, data: bytes) -> Buffers:
+        """A chunk of a streamed body, as the buffers to write (none for b"")."""
         if not data or self._request_method == b"HEAD":
-            return b""  # HEAD: the headers of a GET, and no content (RFC 9110 9.3.2)
-        return self._h11.send(h11.Data(data=data))
+            return ()  # HEAD: the headers of a GET, and no content (RFC 9110 9.3.2)
+        return self._writer.body(data)
 
     def end_response(self) -> bytes:
         return self._h11.send(h11.EndOfMessage())
@@ -252,7 +258,7 @@ class ConnectionCore:
         body = f"{status_code} {reason_phrase(status_code).decode()}: {reason}\n".encode()
         self.close_after_response = True
         try:
-            return self.send_response(
+            (data,) = self.send_response(  # a body this small is joined to its head
                 status_code,
                 [
                     (b"content-type", b"text/plain; charset=utf-8"),
@@ -262,6 +268,7 @@ class ConnectionCore:
             )
         except h11.LocalProtocolError:
             return b""
+        return data
 
     def send_failed(self) -> None:
         """The socket write failed: this connection is finished."""

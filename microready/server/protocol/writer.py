@@ -1,14 +1,21 @@
 """Responses into bytes, keeping h11's view of the connection exact.
 
 A streamed response goes through h11's public ``send()``. A complete response
-(the common case: the whole body is known) is serialised here, into one
-buffer from pre-encoded parts, and h11 is shown a stand-in with the same
-keep-alive outcome: see ``ResponseWriter.complete``.
+(the common case: the whole body is known) is serialised here, from
+pre-encoded parts, and h11 is shown a stand-in with the same keep-alive
+outcome: see ``ResponseWriter.complete``.
+
+What comes out is a sequence of buffers to write in order. A small body is
+joined to its head, so the caller makes one ``send`` of one buffer, the
+cheapest write there is. A body of ``JOIN_LIMIT`` bytes or more is handed
+back as the app's own object, next to its head: joining it would copy it, and
+a client that reads slowly (or never) would hold that copy for as long as the
+write takes. The caller writes the buffers with one vectored ``sendmsg``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Final
@@ -18,9 +25,46 @@ import h11
 from ..._utils import NO_CONTENT_STATUSES, sends_content_length
 from .events import RawHeaders
 
-__all__ = ["DateCache", "InvalidResponse", "ResponseWriter", "SERVER_HEADER", "reason"]
+__all__ = [
+    "Buffers", "DEFAULT_SERVER_HEADERS", "DateCache", "InvalidResponse", "JOIN_LIMIT",
+    "ResponseWriter", "SERVER_HEADER", "ServerHeaders", "reason",
+]
 
 SERVER_HEADER: Final = (b"server", b"microready")
+# Buffers to write in order, with no copy between them (see the module docstring).
+Buffers = Sequence[bytes]
+# From this size on a body is written as its own buffer, not joined to its head.
+# Below it, the copy costs less than the second buffer does: joining 64 KiB
+# takes about 2 us, and such a body fits the kernel's socket buffer (Linux
+# starts at 16-87 KiB and grows it), so the write usually completes at once and
+# the joined buffer is gone before the next request. Above it, the copy costs
+# time for nothing, and memory for as long as a slow client takes to read.
+JOIN_LIMIT: Final = 64 * 1024
+
+
+class ServerHeaders:
+    """The headers the server adds to every response: ``Date``, ``Server`` and
+    the ``--header`` lines; an app's own header of the same name replaces one.
+
+    As in uvicorn, a ``--header server: ...`` line replaces ``server:
+    microready`` (and ``--header date: ...`` the Date), and
+    ``server_header=False`` drops only the server's default.
+    """
+
+    __slots__ = ("date", "server", "extra", "names")
+
+    def __init__(self, *, date: bool = True, server: bool = True,
+                 extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+        self.extra: tuple[tuple[bytes, bytes], ...] = tuple(extra)
+        given = {name for name, _value in self.extra}
+        self.date = date and b"date" not in given
+        self.server: bytes | None = (
+            SERVER_HEADER[1] if server and b"server" not in given else None)
+        # Every name the server may add: an app header with one of them wins.
+        self.names = frozenset(given | {b"date", b"server"})
+
+
+DEFAULT_SERVER_HEADERS: Final = ServerHeaders()
 
 
 class InvalidResponse(Exception):
@@ -31,16 +75,28 @@ class DateCache:
     """``Date`` changes once a second; format it once a second, not per response.
 
     ``current()`` is the header value; ``header_lines()`` is the ready-made
-    ``date`` and ``server`` lines that every response carries.
+    block of the server's header lines (``ServerHeaders``) that every response
+    carries, Date included unless it is turned off.
     """
 
-    __slots__ = ("_clock", "_second", "_value", "_lines")
+    __slots__ = ("_clock", "_headers", "_second", "_value", "_lines", "_fixed_lines")
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float],
+                 headers: ServerHeaders = DEFAULT_SERVER_HEADERS) -> None:
         self._clock = clock
+        self._headers = headers
         self._second = -1
         self._value = b""
-        self._lines = b""
+        self._fixed_lines = b"".join(
+            name + b": " + value + b"\r\n" for name, value in self.fixed_pairs())
+        self._lines = self._fixed_lines
+
+    def fixed_pairs(self, leaving_out: frozenset[bytes] = frozenset()) -> list[tuple[bytes, bytes]]:
+        """The server's header pairs other than Date, without the names in ``leaving_out``."""
+        headers = self._headers
+        pairs = [] if headers.server is None else [(b"server", headers.server)]
+        pairs.extend(headers.extra)
+        return [pair for pair in pairs if pair[0] not in leaving_out]
 
     def _refresh(self) -> None:
         now = self._clock()
@@ -48,15 +104,27 @@ class DateCache:
         if second != self._second:
             self._second = second
             self._value = formatdate(now, usegmt=True).encode("ascii")
-            self._lines = b"date: " + self._value + b"\r\nserver: " + SERVER_HEADER[1] + b"\r\n"
+            if self._headers.date:
+                self._lines = b"date: " + self._value + b"\r\n" + self._fixed_lines
 
     def current(self) -> bytes:
         self._refresh()
         return self._value
 
     def header_lines(self) -> bytes:
+        if not self._headers.date:
+            return self._lines
         self._refresh()
         return self._lines
+
+    def header_pairs(
+        self, leaving_out: frozenset[bytes] = frozenset()
+    ) -> list[tuple[bytes, bytes]]:
+        """The server's header pairs, as ``header_lines()`` has them, less ``leaving_out``."""
+        pairs = self.fixed_pairs(leaving_out)
+        if self._headers.date and b"date" not in leaving_out:
+            pairs.insert(0, (b"date", self.current()))
+        return pairs
 
 
 # The status line and the reason phrase of every known status, encoded once.
@@ -80,7 +148,7 @@ def check_header_bytes(headers: RawHeaders) -> None:
 
 
 # h11 tracks keep-alive and the request/response cycle; for complete responses
-# we write the bytes ourselves (one buffer, pre-encoded parts) and show h11 a
+# we write the bytes ourselves (from pre-encoded parts) and show h11 a
 # stand-in response with the same keep-alive outcome, so its state machine
 # stays exact. h11 0.16 has no public call that advances its state without also
 # serialising (send() builds and validates a second copy of the headers, which
@@ -103,19 +171,22 @@ class ResponseWriter:
     after that, a failure can only be answered by closing the connection.
     """
 
-    __slots__ = ("_h11", "_dates", "started")
+    __slots__ = ("_h11", "_dates", "_names", "started")
 
-    def __init__(self, connection: h11.Connection, wall_clock: Callable[[], float]) -> None:
+    def __init__(self, connection: h11.Connection, wall_clock: Callable[[], float],
+                 headers: ServerHeaders = DEFAULT_SERVER_HEADERS) -> None:
         self._h11 = connection
-        self._dates = DateCache(wall_clock)
+        self._dates = DateCache(wall_clock, headers)
+        self._names = headers.names
         self.started = False
 
     def start(self, status_code: int, headers: RawHeaders, close: bool) -> bytes:
         """The head of a streamed response; its body goes through h11 as ``Data`` events."""
         check_header_bytes(headers)
         all_headers = list(headers)
-        all_headers.append((b"date", self._dates.current()))
-        all_headers.append(SERVER_HEADER)
+        names = self._names
+        apps_own = frozenset(name for name, _value in all_headers if name in names)
+        all_headers.extend(self._dates.header_pairs(apps_own))
         if close:
             all_headers.append((b"connection", b"close"))
         # Committed before h11 sees it: if h11 refuses the head, its state says
@@ -125,10 +196,18 @@ class ResponseWriter:
             h11.Response(status_code=status_code, headers=all_headers, reason=reason(status_code))
         )
 
+    def body(self, data: bytes) -> Buffers:
+        """A chunk of a streamed body: a small one joined to its framing by h11,
+        a large one passed through as itself, between its chunk-size line and CRLF."""
+        if len(data) < JOIN_LIMIT:
+            return (self._h11.send(h11.Data(data=data)),)
+        return self._h11.send_with_data_passthrough(h11.Data(data=data)) or ()
+
     def complete(
         self, status_code: int, headers: RawHeaders, body: bytes, close: bool, head_only: bool
-    ) -> bytes:
-        """A whole response, head and body, in one buffer (the fast path).
+    ) -> Buffers:
+        """A whole response: one buffer, or the head and the body itself when the
+        body is ``JOIN_LIMIT`` bytes or more (the fast path).
 
         ``close`` ends the connection after it (the app's own ``Connection:
         close`` does too); ``head_only`` answers a HEAD request. Raises
@@ -141,6 +220,8 @@ class ResponseWriter:
             raise InvalidResponse("a response was already sent for this request")
         lines: list[bytes] = []
         declared_length: bytes | None = None
+        names = self._names
+        apps_own: set[bytes] | None = None  # the server's headers the app gave itself
         for name, value in headers:
             if name == b"content-length":
                 declared_length = value
@@ -149,8 +230,12 @@ class ResponseWriter:
                 if b"close" in value.lower():
                     close = True
                 continue  # we write our own Connection header below
-            elif name == b"date" or name == b"server" or name == b"transfer-encoding":
-                continue  # ours: the cached Date, our Server, and our framing
+            if name == b"transfer-encoding":
+                continue  # ours: the framing
+            if name in names:
+                if apps_own is None:
+                    apps_own = set()
+                apps_own.add(name)
             lines.append(name + b": " + value + b"\r\n")
         block = b"".join(lines)
         # One scan instead of one per header: each line has exactly one CR and one LF.
@@ -169,8 +254,13 @@ class ResponseWriter:
                 )
             framing = b"content-length: " + length + b"\r\n"
         status_line = _STATUS_LINES.get(status_code) or b"HTTP/1.1 %d \r\n" % status_code
+        if apps_own is None:
+            server_lines = self._dates.header_lines()
+        else:  # rare: the app set its own Date or Server (or a --header name); it wins
+            server_lines = b"".join(name + b": " + value + b"\r\n" for name, value
+                                    in self._dates.header_pairs(frozenset(apps_own)))
         head = (
-            status_line + block + framing + self._dates.header_lines()
+            status_line + block + framing + server_lines
             + (b"connection: close\r\n\r\n" if close else b"\r\n")
         )
         self.started = True
@@ -181,6 +271,8 @@ class ResponseWriter:
         except h11.LocalProtocolError:
             connection.send_failed()
             raise
-        if head_only:
-            return head  # the headers a GET would get, and no content (RFC 9110 9.3.2)
-        return head + body
+        if head_only or not body:
+            return (head,)  # HEAD: the headers a GET would get, no content (RFC 9110 9.3.2)
+        if len(body) >= JOIN_LIMIT:
+            return (head, body)  # the app's own object: no copy (see JOIN_LIMIT)
+        return (head + body,)
