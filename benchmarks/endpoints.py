@@ -254,6 +254,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body=UPLOAD_BODY,
         content_type=UPLOAD_CONTENT_TYPE,
     ),
+    # Its task runs in a Celery worker: ``done`` in /count is the worker's Redis counter.
+    Endpoint(
+        "notify-celery",
+        "POST",
+        f"/notify-celery/{EMAIL}",
+        _task_check(f"/notify-celery/{EMAIL}"),
+        tasks=True,
+    ),
     Endpoint(
         "users",
         "POST",

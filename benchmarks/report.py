@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .aggregate import Cell, aggregate
+from .celery_report import celery_table
 from .goals import evaluate
 from .targets import BASELINE, FRAMEWORK_ENDPOINTS, SHARED_SERVER_ENDPOINTS
 
@@ -124,7 +125,8 @@ def _header(results: dict[str, Any]) -> list[str]:
 def _main_tables(results: dict[str, Any], cells: Cells) -> list[str]:
     targets = results["targets"]
     labels = {t["key"]: t["label"] for t in targets}
-    keys = [t["key"] for t in targets]
+    # Targets serving none of these (the notify-celery pair) have a table of their own.
+    keys = [t["key"] for t in targets if any((t["key"], e) in cells for e in ENDPOINTS)]
     median = "median of the rounds (min-max)" if results["settings"]["rounds"] > 1 else "one round"
     lines = [
         f"## Requests/s ({median}), ratio to FastAPI + uvicorn h11",
@@ -255,6 +257,7 @@ def render(results: dict[str, Any]) -> str:
     cells = aggregate(results["samples"])
     lines = _header(results)
     lines += _main_tables(results, cells)
+    lines += celery_table(results, cells)
     lines += _slow_table(results)
     lines += _core_table(results)
     lines += _goal_table(results, cells)

@@ -6,7 +6,8 @@
    install here (``requirements-optional.txt``) and this checkout of microready
    (editable, with its ``forms`` extra for the upload endpoint), again whenever
    one of those files changes;
-3. installs ``wrk`` from Debian's packages if it is missing (needs root);
+3. installs ``wrk`` and ``redis-server`` (for notify-celery) from Debian's packages
+   if they are missing (needs root);
 4. runs ``python -m benchmarks.suite`` in that venv, passing every option on.
 
 Standard library only, so any Python 3.10+ can start it.
@@ -55,20 +56,22 @@ def ensure_venv() -> None:
         requirement = line.split("#", 1)[0].strip()
         if requirement and not _pip(requirement, check=False):
             print(f"note: {requirement} did not install; its targets will be skipped")
-    _pip("-e", f"{os.path.relpath(REPO, HERE)}[forms]")  # forms: python-multipart
+    # forms: python-multipart; celery: the notify-celery targets
+    _pip("-e", f"{os.path.relpath(REPO, HERE)}[forms,celery]")
     STAMP.write_text(fingerprint)
 
 
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
+def ensure_debian(program: str, package: str) -> None:
+    if shutil.which(program):
         return
     if os.geteuid() != 0:
-        sys.exit("wrk is missing: install it with `sudo apt-get install wrk`, then rerun")
-    print("installing wrk from Debian's packages", flush=True)
+        sys.exit(f"{program} is missing: install it with `sudo apt-get install {package}`, "
+                 "then rerun")
+    print(f"installing {package} from Debian's packages", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env).returncode != 0:
+    if subprocess.run(["apt-get", "install", "-y", "-q", package], env=env).returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", package], env=env, check=True)
 
 
 def main() -> None:
@@ -77,7 +80,8 @@ def main() -> None:
     if (os.cpu_count() or 1) < 2:
         sys.exit("the benchmark needs 2 CPUs: one for the server, one for wrk")
     ensure_venv()
-    ensure_wrk()
+    ensure_debian("wrk", "wrk")
+    ensure_debian("redis-server", "redis-server")
     os.chdir(REPO)
     os.execv(str(PYTHON), [str(PYTHON), "-m", "benchmarks.suite", *sys.argv[1:]])
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import client
+from .broker import BrokerFailed, broker_services
+from .settings import LOAD_CPU
 from .targets import Target
 
 __all__ = ["REPO", "Server", "ServerFailed", "running"]
@@ -150,9 +152,25 @@ def _stop(server: Server, grace: float) -> None:
 def running(
     target: Target, *, cpu: int, ready_timeout: float = 30.0, grace: float = 3.0
 ) -> Iterator[Server]:
-    """Run ``target`` pinned to ``cpu`` for the duration of the block."""
+    """Run ``target`` pinned to ``cpu`` for the duration of the block (with Redis and
+    a Celery worker beside it for a ``broker`` target, stopped after it)."""
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        if target.broker:
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-broker-"))
+            try:
+                env = stack.enter_context(broker_services(Path(directory), LOAD_CPU))
+            except BrokerFailed as exc:
+                raise ServerFailed(str(exc)) from None
+        yield stack.enter_context(_running(target, cpu, ready_timeout, grace, env))
+
+
+@contextlib.contextmanager
+def _running(
+    target: Target, cpu: int, ready_timeout: float, grace: float, extra_env: dict[str, str]
+) -> Iterator[Server]:
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **extra_env}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally)
         prefix=f"bench-{target.key}-", suffix=".log", delete=False

@@ -21,12 +21,17 @@ FRAMEWORK_ENDPOINTS = (
 # other endpoint gets a fresh server of its own.
 SHARED_SERVER_ENDPOINTS = ("plaintext", "json", "items", "users")
 CEILING_ENDPOINTS = ("plaintext",)
+# One task per request, enqueued to a Celery worker over Redis (benchmarks/broker.py
+# starts both for each server): microready's offload against FastAPI's .delay().
+CELERY_ENDPOINTS = ("notify-celery",)
 
 FASTAPI = "benchmarks.apps.fastapi_app:app"
 STARLETTE = "benchmarks.apps.starlette_app:app"
 MICROREADY = "benchmarks.apps.microready_app:app"
 # The same app with CORS and GZip in front: what the two middlewares cost.
 MICROREADY_MIDDLEWARE = "benchmarks.apps.microready_middleware_app:app"
+MICROREADY_CELERY = "benchmarks.apps.microready_celery_app:app"
+FASTAPI_CELERY = "benchmarks.apps.fastapi_celery_app:app"
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,12 @@ class Target:
     ceiling: bool = False
     requires: str = ""  # a module that must be importable, else the target is skipped
     quick: bool = True  # part of --quick
+    broker: bool = False  # serves CELERY_ENDPOINTS only, with Redis and a worker beside it
 
     @property
     def endpoints(self) -> tuple[str, ...]:
+        if self.broker:
+            return CELERY_ENDPOINTS
         return CEILING_ENDPOINTS if self.ceiling else FRAMEWORK_ENDPOINTS
 
     def command(self, python: str, port: int) -> list[str]:
@@ -102,6 +110,20 @@ TARGETS: tuple[Target, ...] = (
         "microready (asyncio) + CORS + GZip",
         _microready("--loop", "asyncio", app=MICROREADY_MIDDLEWARE),
         quick=False,
+    ),
+    Target(
+        "fastapi-celery-uvicorn",
+        "FastAPI + uvicorn h11, Celery .delay()",
+        _uvicorn(FASTAPI_CELERY, "h11", "asyncio"),
+        requires="celery",
+        broker=True,
+    ),
+    Target(
+        "microready-celery",
+        "microready (asyncio), Celery offload",
+        _microready("--loop", "asyncio", app=MICROREADY_CELERY),
+        requires="celery",
+        broker=True,
     ),
     Target(
         "ceiling-h11",

@@ -46,8 +46,10 @@ from ._exchange import Reply
 from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
 from ._middleware_stack import Middleware, MiddlewareHost, build_stack
+from ._offload_reply import offloading_reply
 from ._route_handler import respond, run_route_handler, task_list, then
 from ._websocket_route import WEBSOCKET, WebSocketRoute, serve_websocket
+from .background.offload import Offloader, current_offloader
 from .background.runner import BackgroundRunner
 from .datastructures import State
 from .exceptions import HTTPException
@@ -73,14 +75,16 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 def _slash_redirect(request: Request) -> str:
     """The request's URL with the trailing slash added or removed, absolute as
-    Starlette sends it: ``http://`` (the one scheme the server speaks), the
-    ``Host``, then the path and query as the client wrote them. Without a
-    ``Host`` (HTTP/1.0) the path alone, which RFC 9110 section 10.2.2 allows."""
+    Starlette sends it: the request's scheme (``https`` over TLS or from a
+    trusted proxy), the ``Host``, then the path and query as the client wrote
+    them. Without a ``Host`` (HTTP/1.0) the path alone, which RFC 9110 section
+    10.2.2 allows."""
     raw_path, question, query = request.raw_target.partition(b"?")
     raw_path = raw_path[:-1] if raw_path.endswith(b"/") else raw_path + b"/"
     location = (raw_path + question + query).decode("latin-1")
     host = request.headers.get("host")
-    return f"http://{host}{location}" if host else location
+    scheme = "https" if request.scope.get("scheme") in ("https", "wss") else "http"
+    return f"{scheme}://{host}{location}" if host else location
 
 
 class MicroReady(Router, ExceptionHandling, MiddlewareHost):
@@ -89,7 +93,7 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
     ``MicroReady(dependencies=[Depends(...)], lifespan=fn, exception_handlers={...},
     default_response_class=JSONResponse, redirect_slashes=True, strict_content_type=True,
     route_class=Route, on_startup=[...], on_shutdown=[...], middleware=[Middleware(...)],
-    root_path="")``
+    root_path="", offload=CeleryOffload(celery_app))`` (``_offload_reply``)
 
     It is also an ASGI 3 application: ``uvicorn main:app`` serves it (see ``_asgi``).
     """
@@ -113,6 +117,7 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         on_shutdown: Sequence[EventHandler] | None = None,
         middleware: Sequence[Middleware] | None = None,
         root_path: str = "",
+        offload: Offloader | None = None,
         **openapi: Unpack[AppOpenAPIOptions],
     ) -> None:
         super().__init__(dependencies=dependencies, default_response_class=default_response_class,
@@ -129,6 +134,9 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         self.redirect_slashes = redirect_slashes
         self.state = State()
         self.background = BackgroundRunner()
+        self._offload = offload
+        if offload is not None:
+            self.background.use_offloader(offload)
         # FastAPI's: replace a dependency, at any depth, for the requests that follow.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._override_plans = OverridePlans()
@@ -306,6 +314,9 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
 
         See the module docstring. Never raises an ``Exception``.
         """
+        offload = self._offload
+        if offload is not None and current_offloader().get() is not offload:
+            return await offloading_reply(self, offload, request)  # which comes back here
         if request.app is None:
             request.app = self
         if self._lifespan_state:

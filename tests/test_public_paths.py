@@ -23,6 +23,7 @@ PUBLIC_PATHS = [
                                "ResponseValidationError", "FastAPIError", "MicroReadyError",
                                "WebSocketException"]),
     ("microready.websockets", ["WebSocket", "WebSocketDisconnect", "WebSocketState"]),
+    ("microready.background.celery", ["CeleryOffload", "RemoteTask", "at_least_once"]),
     ("microready.middleware", ["Middleware"]),
     ("microready.middleware.base", ["BaseHTTPMiddleware"]),
     ("microready.middleware.cors", ["CORSMiddleware"]),

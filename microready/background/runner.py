@@ -44,6 +44,7 @@ import anyio.from_thread
 from .calls import CallHost, serving_runner
 from .counters import BackgroundStats, TaskCounters
 from .jobs import CLEANUP_GRACE, Job
+from .publishing import OffloadHost
 from .tasks import BackgroundTask
 from .threads import WorkerThreads
 from .workers import AsyncWorkers
@@ -53,8 +54,8 @@ __all__ = ["BackgroundRunner", "BackgroundStats", "serving_runner"]
 logger = logging.getLogger("microready.background")
 
 
-class BackgroundRunner(TaskCounters, CallHost):
-    """Runs request task lists and counts them; see the module docstring."""
+class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
+    """Runs request task lists and counts them (offloaded ones: ``publishing.py``)."""
 
     def __init__(
         self,
@@ -136,6 +137,7 @@ class BackgroundRunner(TaskCounters, CallHost):
             self._async_workers.close()
             self._call_workers.close()
             threads.stop()
+            self._stop_publishers()
 
     @property
     def is_serving(self) -> bool:
@@ -198,7 +200,7 @@ class BackgroundRunner(TaskCounters, CallHost):
 
     def _is_idle(self) -> bool:
         return not (self._pending or self._running or self._active_jobs or self._waiting
-                    or self._calls)
+                    or self._calls or self._in_flight)
 
     async def join(self) -> None:
         """Wait until no background task is queued or running."""
@@ -217,6 +219,7 @@ class BackgroundRunner(TaskCounters, CallHost):
             await self.join()
             return True
         never_started = self._drop_unfinished()
+        self._give_up_publishing()
         if self._task_group is not None:
             self._task_group.cancel_scope.cancel()
         # The teardowns of jobs that never started still run (closing their uploads,

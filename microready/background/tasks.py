@@ -16,6 +16,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import anyio.to_thread
 
 from .._utils import callable_name, is_async_callable
+from .offload import Offloaded, claim
 
 __all__ = ["BackgroundTask", "BackgroundTasks"]
 
@@ -52,18 +53,25 @@ class BackgroundTask(Generic[P]):
 
     ``Response(..., background=BackgroundTask(write_log, "done"))``. ``async def``
     functions run on the event loop; plain ``def`` functions run in a worker
-    thread, so a slow one never blocks the server.
+    thread, so a slow one never blocks the server. A function the app's
+    offloader claims (``MicroReady(offload=...)``) is enqueued to another
+    process's workers instead; ``offload`` says so.
     """
 
-    __slots__ = ("func", "args", "kwargs", "is_async", "name")
+    __slots__ = ("func", "args", "kwargs", "is_async", "name", "offload")
 
     def __init__(self, func: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None:
-        _reject_non_callable(func, "BackgroundTask")
+        self._set(func, args, kwargs, "BackgroundTask")
+
+    def _set(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+             where: str) -> None:
+        _reject_non_callable(func, where)
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = is_async_callable(func)
-        self.name = callable_name(func)
+        self.offload: Offloaded | None = claim(func, args, kwargs, where)
+        self.is_async = self.offload is None and is_async_callable(func)
+        self.name = callable_name(func) if self.offload is None else self.offload.name
 
     async def __call__(self) -> None:
         """Run the task directly (the server does not call this; it batches sync tasks)."""
@@ -94,8 +102,9 @@ class BackgroundTasks:
 
     def add_task(self, func: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue ``func(*args, **kwargs)`` to run after the response is sent."""
-        _reject_non_callable(func, "add_task")
-        self.tasks.append(BackgroundTask(func, *args, **kwargs))
+        task: BackgroundTask[Any] = BackgroundTask.__new__(BackgroundTask)
+        task._set(func, args, kwargs, "add_task")
+        self.tasks.append(task)
 
     def __iter__(self) -> Iterator[BackgroundTask[Any]]:
         return iter(self.tasks)
