@@ -228,9 +228,8 @@ class Request:
         ``request.url_for("read_item", id="foo")`` -> ``"http://testserver/items/foo"``;
         ``request.url_for("static", path="/styles.css")`` for a mount. The host is
         the request's ``Host``, and the path starts with the ``root_path``; the
-        scheme is ``http``, the only one microready's server speaks, or the one an
-        ASGI server reported (behind a TLS proxy, prefer the path:
-        ``app.url_path_for(...)``).
+        scheme is the request's (``https`` over TLS, or from a trusted proxy's
+        ``X-Forwarded-Proto``).
         """
         url_path_for = getattr(self.app, "url_path_for", None)
         if url_path_for is None:

@@ -7,11 +7,12 @@ so the client repeats the same method and body, with ``Location`` the same URL
 over ``https`` (``wss``); an explicit port 80 or 443 is dropped, any other is
 kept. A request that came over ``https`` goes on to the app. Starlette's answers.
 
-The scheme is the request's ``scope["scheme"]``: set by the ASGI server when
-microready runs under one (uvicorn's ``--proxy-headers`` read it from
-``X-Forwarded-Proto``), and ``http`` on microready's own server, which speaks
-only plain HTTP, so there every request is redirected; put the TLS terminator
-in front, and have it say the scheme, before adding this.
+The scheme is the request's ``scope["scheme"]``, as the server reports it:
+``https`` for a request that came over TLS (``--ssl-certfile``), or through a
+trusted proxy whose ``X-Forwarded-Proto`` says so (``--proxy-headers`` and
+``--forwarded-allow-ips``, on microready's server as on uvicorn). Behind a TLS
+terminator that is not trusted, every request looks like ``http`` and is
+redirected.
 """
 
 from __future__ import annotations

@@ -86,6 +86,15 @@ def serve(
         except EnvFileError as exc:
             logger.error("%s", exc)
             return EXIT_STARTUP_FAILED
+    if config.ssl_enabled and (config.reload or config.workers > 1):
+        # Checked once here, so a bad certificate is one line, not one per worker.
+        from .tls import server_context
+
+        try:
+            server_context(config)
+        except ConfigError as exc:
+            logger.error("%s", exc)
+            return EXIT_STARTUP_FAILED
     if config.reload:
         if not isinstance(app, str):
             logger.error(

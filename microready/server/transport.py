@@ -283,7 +283,7 @@ class HTTPConnection(ResponseWriting):
                                 root_path=settings.root_path)
         session = self._websocket = WebSocketSession(
             self.stream, event, trailing, settings.websocket, client=client,
-            on_app_error=settings.on_app_error)
+            on_app_error=settings.on_app_error, server_headers=settings.server_headers)
         await session.run(partial(settings.app.serve_websocket, scope))
         self._closed = True  # the session has closed the socket (and logged the connection)
         if settings.on_request_done is not None:
@@ -325,15 +325,16 @@ class HTTPConnection(ResponseWriting):
                 data = b""
             finally:
                 self.head_deadline = math.inf
-            if self._head_scope.cancel_called and not self._stopping:
-                # The deadline passed while these bytes were on their way in.
-                raise _HeadTimeout
             self._last_read_at = now = anyio.current_time()
-            core.receive_data(data, now)
             if self._head_scope.cancel_called:
+                if not self._stopping:
+                    # The deadline passed while these bytes were on their way in.
+                    raise _HeadTimeout
                 # Shutdown stopped the wait just as these bytes came in: they
                 # are kept, and run() answers them in a scope of its own.
+                core.receive_data(data, now)
                 raise _WaitStopped
+            core.receive_data(data, now)
 
     async def _first_request_at_shutdown(self) -> bytes | None:
         """A connection accepted but silent when shutdown began: wait a little for its request.

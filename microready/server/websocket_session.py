@@ -47,7 +47,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from email.utils import formatdate
 from typing import Any, Final
 
 import anyio
@@ -70,6 +69,7 @@ from .protocol.websocket import (
     check_close_code,
     read_handshake,
 )
+from .protocol.writer import DEFAULT_SERVER_HEADERS, DateCache, ServerHeaders
 from .websocket_messages import AppCall, Inbox, Message, disconnect, websocket_scope
 
 __all__ = ["AppCall", "ClientDisconnected", "WebSocketSession", "WebSocketSettings",
@@ -103,6 +103,7 @@ class WebSocketSession:
         client: Address | None = None,
         on_app_error: Callable[[BaseException], None] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        server_headers: ServerHeaders = DEFAULT_SERVER_HEADERS,
     ) -> None:
         self._stream = stream
         self._head = head
@@ -110,7 +111,8 @@ class WebSocketSession:
         self.settings = settings if settings is not None else WebSocketSettings()
         self.client = client
         self._on_app_error = on_app_error
-        self._wall_clock = wall_clock
+        # Date, Server and --header lines, for the 101 or a refusal, as on HTTP responses.
+        self._server_lines = DateCache(wall_clock, server_headers)
         self._handshake: Handshake | None = None
         self._phase = _HANDSHAKE
         self.core: WebSocketCore | None = None  # once accepted
@@ -209,7 +211,7 @@ class WebSocketSession:
         assert self._handshake is not None and self._task_group is not None
         response, core = self._handshake.accept(
             subprotocol, headers, settings=self.settings, now=anyio.current_time(),
-            trailing_data=self._trailing_data)
+            trailing_data=self._trailing_data, server_headers=self._server_lines.header_pairs)
         self._phase = _ACCEPTED
         self.core = core
         self._log_access("[accepted]")
@@ -229,7 +231,7 @@ class WebSocketSession:
         """Answer HTTP instead; ``run()`` closes the socket once the app has returned."""
         self._phase = _REFUSED
         self._log_access(str(rejection.status_code))
-        if await self._write(rejection.response_bytes(self._date())):
+        if await self._write(rejection.response_bytes(self._server_lines.header_pairs())):
             with contextlib.suppress(Exception):
                 await self._stream.send_eof()  # the client sees the end of the response now
 
@@ -354,9 +356,6 @@ class WebSocketSession:
                     pass
         with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
             await self._stream.aclose()
-
-    def _date(self) -> bytes:
-        return formatdate(self._wall_clock(), usegmt=True).encode("ascii")
 
     def _where(self) -> str:
         return where(self.client)

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from microready import MicroReady
+from microready import MicroReady, WebSocket
 from microready.server.cli import main
 from microready.testing import TestClient
 from tests.support.http import HTTPResponse, request
-from tests.support.live import exchange, serving
+from tests.support.live import connect, exchange, serving
 from tests.support.processes import app_process, fetch
 
 APP = '''
@@ -158,3 +158,49 @@ def test_a_malformed_header_flag_is_refused_with_the_right_spelling(
 ) -> None:
     assert main(["served_app:app", "--app-dir", str(tmp_path), "--header", "no colon"]) == 2
     assert "right: --header 'X-Frame-Options: DENY'" in capsys.readouterr().err
+
+
+WEBSOCKET_APP = MicroReady()
+
+
+@WEBSOCKET_APP.websocket("/ws")
+async def accept_and_close(websocket: WebSocket) -> None:
+    if websocket.query_params.get("refuse"):
+        await websocket.close()  # before accepting: the handshake is refused with a 403
+        return
+    await websocket.accept(headers=[(b"x-a", b"app")])
+    await websocket.close()
+
+
+def websocket_upgrade(target: str) -> bytes:
+    return request("GET", target, "Upgrade: websocket", "Connection: Upgrade",
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13")
+
+
+async def handshake_answer(port: int, target: str) -> tuple[int, dict[str, list[bytes]]]:
+    """The status and the server's header lines of the answer to an upgrade (read
+    raw: h11 cannot parse a 101 it did not propose)."""
+    async with connect(port) as client:
+        await client.send(websocket_upgrade(target))
+        data = await client.read_until(b"\r\n\r\n")
+    status_line, *lines = data.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    pairs = [line.split(b":", 1) for line in lines]
+    headers = {name: [value.strip() for key, value in pairs if key.lower() == name.encode()]
+               for name in ("date", "server", "x-a", "x-b")}
+    return int(status_line.split()[1]), headers
+
+
+@pytest.mark.anyio
+async def test_the_websocket_handshake_follows_the_same_flags() -> None:
+    # The 101 and a refused handshake's 403 are server responses too.
+    async with serving(WEBSOCKET_APP, access_log=False, headers=["X-A: server", "X-B: 2"],
+                       date_header=False) as served:
+        accepted = await handshake_answer(served.port, "/ws")
+        refused = await handshake_answer(served.port, "/ws?refuse=1")
+    assert accepted == (101, {"date": [], "server": [b"microready"], "x-a": [b"app"],
+                              "x-b": [b"2"]})
+    assert refused == (403, {"date": [], "server": [b"microready"], "x-a": [b"server"],
+                             "x-b": [b"2"]})
+    async with serving(WEBSOCKET_APP, access_log=False, server_header=False) as served:
+        status, headers = await handshake_answer(served.port, "/ws")
+    assert (status, headers["server"], len(headers["date"])) == (101, [], 1)

@@ -177,3 +177,14 @@ async def test_socket_attributes(tcp_pair: tuple[socket.socket, socket.socket]) 
     assert stream.extra(SocketAttribute.local_address) == client.getpeername()
     assert stream.extra(SocketAttribute.local_port) == client.getpeername()[1]
     await stream.aclose()
+
+
+def test_a_large_write_is_handed_to_the_kernel_in_slices_of_whole_views() -> None:
+    from microready.server.socket_stream import _first_bytes
+
+    head, body = memoryview(b"h" * 10), memoryview(b"b" * 100)
+    assert [bytes(v) for v in _first_bytes([head, body], 50)] == [b"h" * 10, b"b" * 40]
+    assert [bytes(v) for v in _first_bytes([head, body], 10)] == [b"h" * 10]
+    assert [bytes(v) for v in _first_bytes([head, body], 500)] == [b"h" * 10, b"b" * 100]
+    sliced = _first_bytes([body], 30)[0]
+    assert sliced.obj is body.obj  # a view of the app's body, not a copy

@@ -365,11 +365,16 @@ APP_SOURCE = textwrap.dedent(
 )
 
 
-def test_the_cli_exits_1_with_one_line_naming_the_bad_key_file(tls: TLSFiles) -> None:
+@pytest.mark.parametrize("processes", [[], ["--workers", "2"], ["--reload"]])
+def test_the_cli_exits_1_with_one_line_naming_the_bad_key_file(
+    tls: TLSFiles, processes: list[str]
+) -> None:
+    # One line with --workers or --reload too: checked before any worker starts.
     (tls.directory / "served_app.py").write_text(APP_SOURCE)
     missing = tls.directory / "missing-key.pem"
     with server_process("served_app:app", "--port", "0", "--app-dir", str(tls.directory),
-                        "--ssl-certfile", tls.certfile, "--ssl-keyfile", str(missing)) as server:
+                        "--ssl-certfile", tls.certfile, "--ssl-keyfile", str(missing),
+                        *processes) as server:
         code = server.wait_for_exit()
     assert code == 1, server.log
     assert len(server.lines) == 1, server.log

@@ -160,7 +160,9 @@ def test_an_empty_content_length_is_no_body() -> None:
 def test_another_version_is_answered_426_naming_version_13(version: bytes) -> None:
     rejection = read_handshake(head(replace(b"sec-websocket-version", version)))
     assert isinstance(rejection, HandshakeRejection)
-    response, _ = parse_response(rejection.response_bytes(b"Wed, 18 Nov 2026 11:06:40 GMT"))
+    date = b"Wed, 18 Nov 2026 11:06:40 GMT"
+    response, _ = parse_response(
+        rejection.response_bytes([(b"date", date), (b"server", b"microready")]))
     assert response.status_code == 426
     assert (b"sec-websocket-version", b"13") in response.headers
     assert (b"date", b"Wed, 18 Nov 2026 11:06:40 GMT") in response.headers

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -87,12 +87,13 @@ class HandshakeRejection:
                 (b"content-length", b"%d" % len(self.body)), (b"connection", b"close"),
                 *self.extra_headers]
 
-    def response_bytes(self, date: bytes | None = None) -> bytes:
-        """The whole response. ``date`` is the ``Date`` value (the core reads no clock)."""
+    def response_bytes(
+        self, server_headers: Sequence[tuple[bytes, bytes]] = (SERVER_HEADER,)
+    ) -> bytes:
+        """The whole response. ``server_headers`` are the lines the server adds
+        (``Date``, ``Server``, ``--header``), given by the caller: the core reads no clock."""
         lines = [b"HTTP/1.1 %d %s" % (self.status_code, reason_phrase(self.status_code))]
-        if date is not None:
-            lines.append(b"date: " + date)
-        lines.append(b"%s: %s" % SERVER_HEADER)
+        lines.extend(b"%s: %s" % pair for pair in server_headers)
         lines.extend(b"%s: %s" % pair for pair in self.headers())
         return b"\r\n".join(lines) + b"\r\n\r\n" + self.body
 
@@ -175,12 +176,16 @@ class Handshake:
         settings: WebSocketSettings,
         now: float,
         trailing_data: bytes = b"",
+        server_headers: Callable[[frozenset[bytes]], Sequence[tuple[bytes, bytes]]] = (
+            lambda _apps_own: (SERVER_HEADER,)),
     ) -> tuple[bytes, WebSocketCore]:
         """The 101 response's bytes and the core of the open connection.
 
         ``subprotocol`` must be one the client offered; ``headers`` are extra
         response headers (bytes pairs, as ASGI's ``websocket.accept`` gives
         them). ``trailing_data`` is what arrived after the request head.
+        ``server_headers`` gives the lines the server adds (``Date``,
+        ``Server``, ``--header``) less the names the app's headers set itself.
         Raises ``ValueError`` for a bad choice, before anything is sent, and
         ``ModuleNotFoundError`` (with the ``pip install`` line) without wsproto.
         """
@@ -189,7 +194,10 @@ class Handshake:
         from .websocket import WebSocketCore, require_wsproto
 
         require_wsproto()
-        lines = [b"HTTP/1.1 101 Switching Protocols", b"%s: %s" % SERVER_HEADER,
+        apps_lines = [_checked_accept_header(*pair) for pair in headers]
+        apps_own = frozenset(line.partition(b":")[0] for line in apps_lines)
+        lines = [b"HTTP/1.1 101 Switching Protocols",
+                 *(b"%s: %s" % pair for pair in server_headers(apps_own)),
                  b"upgrade: websocket", b"connection: Upgrade",
                  b"sec-websocket-accept: " + _accept_token(self.key)]
         if subprotocol is not None:
@@ -203,7 +211,7 @@ class Handshake:
             if deflate is not None:
                 extensions.append(deflate[0])
                 lines.append(b"sec-websocket-extensions: " + deflate[1])
-        lines.extend(_checked_accept_header(*pair) for pair in headers)
+        lines.extend(apps_lines)
         core = WebSocketCore(settings, now, extensions=extensions, trailing_data=trailing_data)
         return b"\r\n".join(lines) + b"\r\n\r\n", core
 
