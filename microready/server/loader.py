@@ -22,6 +22,16 @@ class AppLoadError(Exception):
     """The ``MODULE:ATTR`` given does not lead to a microready app."""
 
 
+# The packages microready's extras bring: an app that imports one of them
+# without it installed is told which extra to install.
+_EXTRA_OF_PACKAGE = {
+    "celery": "celery", "kombu": "celery", "redis": "celery",
+    "python_multipart": "forms", "jinja2": "templates",
+    "wsproto": "websockets", "trio": "trio", "uvloop": "uvloop", "watchfiles": "reload",
+    "dotenv": "dotenv", "yaml": "yaml",
+}
+
+
 def load_app(spec: str, *, factory: bool = False, app_dir: str = ".",
              lifespan: LifespanMode = "auto") -> ServedApp:
     """The app named by ``spec``: a microready app, or an ASGI app made servable."""
@@ -41,7 +51,9 @@ def load_app(spec: str, *, factory: bool = False, app_dir: str = ".",
                 f'could not import module "{module_name}": no such module '
                 f"(looked in --app-dir {directory} and on sys.path)"
             ) from None
-        raise AppLoadError(f'could not import module "{module_name}": {exc}') from exc
+        extra = _EXTRA_OF_PACKAGE.get((exc.name or "").partition(".")[0])
+        hint = f"; pip install 'microready[{extra}]'" if extra else ""
+        raise AppLoadError(f'could not import module "{module_name}": {exc}{hint}') from exc
     except Exception as exc:
         raise AppLoadError(
             f'could not import module "{module_name}": {type(exc).__name__}: {exc}'

@@ -228,6 +228,20 @@ def test_a_module_that_fails_to_import(
     assert_one_error_line(capfd, f'"{module}"', needle)
 
 
+@pytest.mark.parametrize(("package", "extra"), [("celery", "celery"), ("jinja2", "templates"),
+                                              ("kombu.utils", "celery")])
+def test_an_app_that_imports_a_missing_extra_is_told_which_extra_to_install(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    package: str, extra: str,
+) -> None:
+    # examples/offload_celery.py imports celery at its top, before microready
+    # could say anything: the loader names the extra.
+    monkeypatch.setitem(sys.modules, package.partition(".")[0], None)  # as if not installed
+    module = write_module(tmp_path, f"import {package}\n")
+    assert main([f"{module}:app", "--app-dir", str(tmp_path)]) != 0
+    assert_one_error_line(capfd, f'"{module}"', f"pip install 'microready[{extra}]'")
+
+
 def test_a_missing_attribute(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     module = write_module(tmp_path)
     assert main([f"{module}:nope", "--app-dir", str(tmp_path)]) != 0
