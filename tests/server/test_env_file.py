@@ -45,14 +45,17 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_the_app_sees_the_variables_from_its_import_on(tmp_path: Path, workers: str) -> None:
+@pytest.mark.parametrize(("workers", "backend"), [("1", "asyncio"), ("2", "asyncio"),
+                                                  ("1", "trio")])
+def test_the_app_sees_the_variables_from_its_import_on(
+    tmp_path: Path, workers: str, backend: str
+) -> None:
     env_file = tmp_path / "prod.env"
     env_file.write_text("# settings\nMR_GREETING='hello from the file'\nMR_FROM_SHELL=file\n")
     os.environ["MR_FROM_SHELL"] = "shell"  # inherited by the server: the real environment wins
     try:
         with app_process(tmp_path, APP, "--env-file", str(env_file),
-                         "--workers", workers) as server:
+                         "--workers", workers, "--backend", backend) as server:
             body = fetch(server.port, "GET", "/env").json()
             assert body["at_import"] == body["now"] == "hello from the file", server.log
             assert body["shell"] == "shell"

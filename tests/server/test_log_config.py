@@ -70,9 +70,10 @@ def stopped(server: ServerProcess) -> str:
 # -- a config takes full control ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("access_log", [True, False])
+@pytest.mark.parametrize(("access_log", "backend"), [(True, "asyncio"), (False, "asyncio"),
+                                                     (True, "trio")])
 def test_a_json_config_sends_each_line_where_it_says_once(
-    tmp_path: Path, access_log: bool
+    tmp_path: Path, access_log: bool, backend: str
 ) -> None:
     access_file = tmp_path / "access.log"
     config = {
@@ -91,7 +92,7 @@ def test_a_json_config_sends_each_line_where_it_says_once(
     }
     (tmp_path / "logging.json").write_text(json.dumps(config))
     # --use-colors cannot reach a plain logging.Formatter: the server says so.
-    flags = [] if access_log else ["--no-access-log", "--use-colors"]
+    flags = ["--backend", backend] + ([] if access_log else ["--no-access-log", "--use-colors"])
     with app_process(tmp_path, APP, "--log-config", str(tmp_path / "logging.json"),
                      *flags) as server:
         assert get(server.port) == 200
