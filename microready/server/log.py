@@ -220,7 +220,6 @@ def where(client: Address | None) -> str:
     return f"{client.host}:{client.port}"
 
 
-
 def log_access(
     client: Address | None,
     event: RequestReceived | None,

@@ -28,7 +28,6 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
@@ -37,14 +36,11 @@ from .config import Config
 from .env_file import EnvFile, EnvFileError
 from .listeners import bind_socket, cannot_listen, describe
 from .reload_watch import ReloadSetupError, Watcher, choose_watcher, watched_directories
-from .supervisor import WorkerTarget
+from .supervisor import WorkerTarget, handling_signals
 
 __all__ = ["reload"]
 
 logger = logging.getLogger("microready.server")
-
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
 
 def _server_process(target: WorkerTarget, sock: socket.socket) -> None:
     # The child's entry point (module-level, for spawn). SIGHUP is the
@@ -76,15 +72,6 @@ class _Reloader:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGINT)
         self.wake.set()
-
-    @contextlib.contextmanager
-    def handling_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.on_signal) for sig in HANDLED_SIGNALS}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def start(self, sock: socket.socket) -> None:
         self.process = self.context.Process(
@@ -171,7 +158,7 @@ def reload(config: Config, target: WorkerTarget, *, env_file: EnvFile | None = N
     except ReloadSetupError as exc:
         logger.error("%s", exc)
         return 1
-    with reloader.handling_signals():
+    with handling_signals(reloader.on_signal):
         try:
             sock = bind_socket(config)
         except OSError as exc:

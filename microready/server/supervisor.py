@@ -73,6 +73,19 @@ module-level function, or a ``functools.partial`` of one with picklable argument
 EXIT_STARTUP_FAILED = 1
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+SignalHandler = Callable[[int, FrameType | None], None]
+
+
+@contextlib.contextmanager
+def handling_signals(handler: SignalHandler) -> Iterator[None]:
+    """``handler`` for SIGINT, SIGTERM and SIGHUP while inside; the previous
+    handlers after. The supervisor and the reloader both record signals this way."""
+    previous = {sig: signal.signal(sig, handler) for sig in HANDLED_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,18 +173,6 @@ class _Supervisor:
         self.signals.append(signum)
         with contextlib.suppress(OSError):
             self.wake_writer.send(b"\0")
-
-    @contextlib.contextmanager
-    def handling_signals(self) -> Iterator[None]:
-        """SIGINT, SIGTERM and SIGHUP recorded for the main loop, from before
-        the socket is bound: one that comes once the supervisor says it listens
-        is acted on, never the default action that would kill it."""
-        previous = {sig: signal.signal(sig, self.on_signal) for sig in HANDLED_SIGNALS}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def run(self, count: int) -> int:
         try:
@@ -394,7 +395,9 @@ def supervise(
 
     ``env_file``, loaded already, is loaded again before each rolling restart."""
     supervisor = _Supervisor(target, policy or RestartPolicy(), config, env_file)
-    with supervisor.handling_signals():
+    # From before the socket is bound: a signal that comes once the supervisor
+    # says it listens is acted on, never the default action that would kill it.
+    with handling_signals(supervisor.on_signal):
         try:
             sock = bind_socket(config)
         except OSError as exc:

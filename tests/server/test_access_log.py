@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from anyio.abc import SocketAttribute
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request
 
-from microready import MicroReady, Response, StreamingResponse, WebSocket
+from microready import MicroReady, WebSocket
+from tests.support.access_app import exchange_bytes, make_app
 from tests.support.http import parse_response, request
 from tests.support.live import IO_TIMEOUT, connect, serving
 
@@ -40,37 +40,6 @@ def access_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
     return [m for m in matches if m is not None]
 
 
-def make_app(streamed: anyio.Event, stream_closed: anyio.Event) -> MicroReady:
-    app = MicroReady()
-
-    @app.get("/items/{item_id}")
-    async def read_item(item_id: str) -> dict[str, str]:
-        return {"item_id": item_id}
-
-    @app.post("/upload")
-    async def upload() -> dict[str, bool]:
-        return {"ok": True}
-
-    @app.get("/bad-length")
-    def bad_length() -> Response:
-        return Response(b"short", headers={"content-length": "100"})
-
-    @app.get("/endless")
-    async def endless() -> StreamingResponse:
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                yield b"first"
-                streamed.set()
-                while True:  # until a write fails: the client has gone
-                    yield b"x" * 65536
-            finally:
-                stream_closed.set()
-
-        return StreamingResponse(chunks(), media_type="text/plain")
-
-    return app
-
-
 @pytest.fixture
 def app() -> MicroReady:
     return make_app(anyio.Event(), anyio.Event())
@@ -79,15 +48,6 @@ def app() -> MicroReady:
 @pytest.fixture(autouse=True)
 def _capture(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="microready.access")
-
-
-async def exchange_bytes(port: int, data: bytes) -> tuple[bytes, int]:
-    """Send ``data``, read to EOF; the bytes received and the client's port."""
-    async with connect(port) as client:
-        client_port = client.stream.extra(SocketAttribute.local_port)
-        await client.send(data)
-        received = await client.read_until_eof()  # the line is logged before the close
-    return received, client_port
 
 
 async def test_a_response_logs_status_duration_and_the_bytes_on_the_wire(

@@ -17,16 +17,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from anyio.abc import SocketAttribute
 
-from microready import MicroReady, StreamingResponse
+from microready import MicroReady
 from microready.server.log import JsonLinesFormatter
+from tests.support.access_app import exchange_bytes, make_app
 from tests.support.http import parse_response, request
 from tests.support.live import IO_TIMEOUT, connect, serving
 from tests.support.processes import EXIT_DEADLINE, STARTUP_DEADLINE, SyncClient
@@ -48,29 +47,6 @@ def json_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return objects
 
 
-def make_app(streamed: anyio.Event, stream_closed: anyio.Event) -> MicroReady:
-    app = MicroReady()
-
-    @app.get("/items/{item_id}")
-    async def read_item(item_id: str) -> dict[str, str]:
-        return {"item_id": item_id}
-
-    @app.get("/endless")
-    async def endless() -> StreamingResponse:
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                yield b"first"
-                streamed.set()
-                while True:  # until a write fails: the client has gone
-                    yield b"x" * 65536
-            finally:
-                stream_closed.set()
-
-        return StreamingResponse(chunks(), media_type="text/plain")
-
-    return app
-
-
 @pytest.fixture
 def app() -> MicroReady:
     return make_app(anyio.Event(), anyio.Event())
@@ -79,15 +55,6 @@ def app() -> MicroReady:
 @pytest.fixture(autouse=True)
 def _capture(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="microready.access")
-
-
-async def exchange_bytes(port: int, data: bytes) -> tuple[bytes, int]:
-    """Send ``data``, read to EOF; the bytes received and the client's port."""
-    async with connect(port) as client:
-        client_port = client.stream.extra(SocketAttribute.local_port)
-        await client.send(data)
-        received = await client.read_until_eof()
-    return received, client_port
 
 
 @pytest.mark.anyio

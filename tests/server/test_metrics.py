@@ -18,9 +18,10 @@ import anyio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from microready import BackgroundTasks, MicroReady, RedirectResponse, StreamingResponse
+from microready import BackgroundTasks, MicroReady, RedirectResponse
 from microready._asgi.served import as_served
 from microready.server.metrics import CONTENT_TYPE, DURATION_BUCKETS
+from tests.support.access_app import make_app as make_streaming_app
 from tests.support.http import request
 from tests.support.live import IO_TIMEOUT, connect, exchange
 from tests.support.live import serving as live_serving
@@ -141,20 +142,7 @@ async def test_the_histogram_is_cumulative_and_counts_every_request(served: Any)
 
 async def test_a_response_cut_short_counts_as_aborted() -> None:
     streamed, stream_closed = anyio.Event(), anyio.Event()
-    app = MicroReady()
-
-    @app.get("/endless")
-    async def endless() -> StreamingResponse:
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                yield b"first"
-                streamed.set()
-                while True:  # until a write fails: the client has gone
-                    yield b"x" * 65536
-            finally:
-                stream_closed.set()
-
-        return StreamingResponse(chunks(), media_type="text/plain")
+    app = make_streaming_app(streamed, stream_closed)
 
     async with live_serving(app, metrics_path="/metrics", access_log=False) as served:
         async with connect(served.port) as client:
