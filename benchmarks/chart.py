@@ -17,24 +17,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from .aggregate import aggregate
-from .targets import FRAMEWORK_ENDPOINTS
+from .targets import CELERY_ENDPOINTS, FRAMEWORK_ENDPOINTS
 
 __all__ = ["draw"]
-
-ENDPOINTS = FRAMEWORK_ENDPOINTS
 
 
 def draw(results: dict[str, Any], path: Path) -> None:
     cells = aggregate(results["samples"])
     targets = [t for t in results["targets"] if not t["ceiling"]]
     ceilings = [t for t in results["targets"] if t["ceiling"]]
+    # The groups the run measured: notify-celery's pair serves only its own.
+    endpoints = [e for e in (*FRAMEWORK_ENDPOINTS, *CELERY_ENDPOINTS)
+                 if any((t["key"], e) in cells for t in targets)]
     width = 0.8 / max(len(targets), 1)
     fig, ax = plt.subplots(figsize=(13, 6.5), dpi=110)
     colors = [plt.get_cmap("tab20")(i) for i in range(20)]
     tallest = 0.0
     for i, target in enumerate(targets):
         xs, heights, low, high = [], [], [], []
-        for j, endpoint in enumerate(ENDPOINTS):
+        for j, endpoint in enumerate(endpoints):
             cell = cells.get((target["key"], endpoint))
             if cell is None or cell.median_rps is None:
                 continue
@@ -44,7 +45,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
             low.append(median - min(cell.rps))
             high.append(max(cell.rps) - median)
             tallest = max(tallest, max(cell.rps))
-        if not xs:  # serves none of these endpoints (the notify-celery pair)
+        if not xs:
             continue
         whiskers = [low, high] if any(low) or any(high) else None  # none with one round
         ax.bar(xs, heights, width, label=target["label"], color=colors[(2 * i) % 20],
@@ -61,7 +62,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
         text += " (off scale)" if value > top * 0.97 else ""
         ax.annotate(text, (0.47, y), fontsize=7.5, va="center")
     ax.set_ylim(0, top)
-    ax.set_xticks(range(len(ENDPOINTS)), ENDPOINTS)
+    ax.set_xticks(range(len(endpoints)), endpoints)
     ax.set_ylabel("requests/s (one core)")
     rounds = results["settings"]["rounds"]
     ax.set_title(

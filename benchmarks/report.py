@@ -127,6 +127,8 @@ def _main_tables(results: dict[str, Any], cells: Cells) -> list[str]:
     labels = {t["key"]: t["label"] for t in targets}
     # Targets serving none of these (the notify-celery pair) have a table of their own.
     keys = [t["key"] for t in targets if any((t["key"], e) in cells for e in ENDPOINTS)]
+    if not keys:  # a run of the notify-celery pair alone
+        return []
     median = "median of the rounds (min-max)" if results["settings"]["rounds"] > 1 else "one round"
     lines = [
         f"## Requests/s ({median}), ratio to FastAPI + uvicorn h11",
@@ -204,6 +206,8 @@ def _slow_table(results: dict[str, Any]) -> list[str]:
 
 
 def _core_table(results: dict[str, Any]) -> list[str]:
+    if not results["core"]:  # --no-core
+        return []
     rows = []
     for c in results["core"]:
         if "error" in c:
@@ -221,7 +225,10 @@ def _core_table(results: dict[str, Any]) -> list[str]:
 
 def _goal_table(results: dict[str, Any], cells: Cells) -> list[str]:
     mark = {True: "yes", False: "**no**", None: "n/a"}
-    rows = [[v.goal, v.measured, mark[v.met]] for v in evaluate(cells, results["slow"])]
+    verdicts = evaluate(cells, results["slow"])
+    if all(v.met is None for v in verdicts):  # none of the goals' endpoints was run
+        return []
+    rows = [[v.goal, v.measured, mark[v.met]] for v in verdicts]
     return ["## Issue 6 targets", "", *_table(["goal", "measured", "met"], rows), ""]
 
 

@@ -116,6 +116,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-core", action="store_true", help="skip the core micro-benchmark")
     parser.add_argument("--update-readme", action=argparse.BooleanOptionalAction, default=None,
                         help="put the table into README.md (default: only for the full mode)")
+    parser.add_argument("--name", help="results/<date>-<name>.md (default: the mode, quick or "
+                        "full); name a partial run so it leaves the full one alone")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     return parser.parse_args(argv)
 
@@ -203,12 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["machine"]["loadavg_end"] = machine.loadavg()
     results["elapsed_s"] = time.monotonic() - started
     return _write(results, args.update_readme if args.update_readme is not None
-                  else settings.name == "full")
+                  else settings.name == "full", args.name or settings.name)
 
 
-def _write(results: dict[str, Any], update_readme: bool) -> int:
+def _write(results: dict[str, Any], update_readme: bool, name: str) -> int:
     RESULTS.mkdir(exist_ok=True)
-    stem = f"{results['date']}-{results['mode']}"
+    stem = f"{results['date']}-{name}"
     results["json_name"], results["png_name"] = f"{stem}.json", f"{stem}.png"
     (RESULTS / results["json_name"]).write_text(json.dumps(results, indent=1) + "\n")
     chart.draw(results, RESULTS / results["png_name"])

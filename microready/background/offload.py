@@ -11,9 +11,10 @@ of that app is handled it is the current offloader, so ``add_task`` (and
   ``add_task`` call, for arguments the queue cannot carry;
 * ``when_for(func)``: ``"before_response"`` or ``"after_response"``;
 * ``task_name(func)``: what the queue calls it, for log lines;
-* ``publish(batch)``: enqueue a request's consecutive offloaded tasks, in one
-  call, or raise. It blocks: the runner calls it on threads of its own
-  (``publishing.py``), never on the event loop.
+* ``publish(batch)``: enqueue ``batch``, the consecutive offloaded tasks of
+  one request or of several (the runner merges what is waiting), in one call,
+  or raise: a raise fails the whole batch. It blocks: the runner calls it on
+  threads of its own (``publishing.py``), never on the event loop.
 
 Celery's adapter is ``celery.py``; another engine (taskiq, Procrastinate) is
 another small class with these four methods and a ``name``. Nothing here
