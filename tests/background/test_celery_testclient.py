@@ -87,9 +87,9 @@ def test_testclient_shows_the_503_when_redis_cannot_take_the_task(
         background_tasks.add_task(tasks["record"], "never")
         return "queued"
 
-    with caplog.at_level(logging.ERROR, "microready.background"):
-        with TestClient(app, backend=backend) as client:
-            response = client.post("/mixed")
+    with (caplog.at_level(logging.ERROR, "microready.background"),
+          TestClient(app, backend=backend) as client):
+        response = client.post("/mixed")
     assert response.status_code == 503
     assert response.json() == {"detail": "Service Unavailable"}
     assert local == []  # nothing of the failed request runs, in-process tasks included
