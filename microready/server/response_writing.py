@@ -59,6 +59,7 @@ class ResponseWriting:
     access: AccessLog
     _closed: bool
     _last_read_at: float
+    clock: Callable[[], float]  # the event loop's (clock.py)
 
     async def _write(self, data: bytes) -> bool:
         """Write one buffer; False (and the connection closed) if it failed."""
@@ -148,7 +149,7 @@ class ResponseWriting:
                     data = await self.stream.receive(READ_SIZE)
                 except (anyio.EndOfStream, *IO_ERRORS):
                     data = b""
-                self._last_read_at = now = anyio.current_time()
+                self._last_read_at = now = self.clock()
                 self.core.receive_data(data, now)
                 if not data:
                     on_client_gone()

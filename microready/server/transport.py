@@ -30,6 +30,7 @@ import h11
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
 from .access import AccessLog
+from .clock import event_loop_clock
 from .log import request_line, where
 from .protocol import (
     NEED_DATA,
@@ -103,7 +104,8 @@ class HTTPConnection(ResponseWriting):
         self.client = client
         # When bytes last arrived: the "now" for events parsed from them, so a
         # pipelined request does not need a clock read of its own.
-        self._last_read_at = anyio.current_time()
+        self.clock = event_loop_clock()
+        self._last_read_at = self.clock()
         self.core = ConnectionCore(settings.limits, self._last_read_at,
                                    server_headers=settings.server_headers)
         # Waiting for a request head is the hot path, so it gets no cancel scope
@@ -255,7 +257,7 @@ class HTTPConnection(ResponseWriting):
             elif not isinstance(event_after, RequestComplete):
                 keep_alive = await self._finish_request_body()
         if keep_alive:
-            keep_alive = core.start_next_cycle(anyio.current_time())
+            keep_alive = core.start_next_cycle(self.clock())
         if not keep_alive:
             await self._close()  # "On Connection: close, the socket is closed first."
         if reply.tasks or reply.cleanup is not None:
@@ -315,7 +317,7 @@ class HTTPConnection(ResponseWriting):
                 self._answering_last = True
                 core.close_after_response = True
                 if data:
-                    self._last_read_at = now = anyio.current_time()
+                    self._last_read_at = now = self.clock()
                     core.receive_data(data, now)
                 continue
             self.head_deadline = core.read_deadline or math.inf
@@ -325,7 +327,7 @@ class HTTPConnection(ResponseWriting):
                 data = b""
             finally:
                 self.head_deadline = math.inf
-            self._last_read_at = now = anyio.current_time()
+            self._last_read_at = now = self.clock()
             if self._head_scope.cancel_called:
                 if not self._stopping:
                     # The deadline passed while these bytes were on their way in.
@@ -369,7 +371,7 @@ class HTTPConnection(ResponseWriting):
         if data is None:  # the deadline passed
             await self._send_error(core.on_read_timeout(), 408)
             raise _StopConnection
-        self._last_read_at = now = anyio.current_time()
+        self._last_read_at = now = self.clock()
         core.receive_data(data, now)
 
     async def _receive_body(self) -> bytes:
@@ -382,7 +384,7 @@ class HTTPConnection(ResponseWriting):
         if core.they_are_waiting_for_100_continue:
             await self._write(core.send_continue())
         while True:
-            event = core.next_event(anyio.current_time())
+            event = core.next_event(self.clock())
             if isinstance(event, BodyReceived):
                 return event.data
             if isinstance(event, RequestComplete) or event is h11.PAUSED:
@@ -405,7 +407,7 @@ class HTTPConnection(ResponseWriting):
         """
         core = self.core
         while core.request_body_pending:
-            event = core.next_event(anyio.current_time())
+            event = core.next_event(self.clock())
             if isinstance(event, Rejected | ConnectionEnded):
                 return False
             if event is NEED_DATA:

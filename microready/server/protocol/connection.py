@@ -79,9 +79,7 @@ class ConnectionCore:
         # h11 refuses to buffer more than this while an event is incomplete; we
         # check the complete head ourselves too (see framing.check_head), since
         # a head that arrives in one read is never "incomplete".
-        self._h11 = h11.Connection(
-            h11.SERVER, max_incomplete_event_size=limits.max_header_size
-        )
+        self._h11 = self._new_h11()
         self._writer = ResponseWriter(self._h11, wall_clock, server_headers)
         self._phase = _HEAD  # a new connection must send its head in time
         self._deadline: float | None = now + limits.timeout_request_head
@@ -93,6 +91,9 @@ class ConnectionCore:
         self._head_bytes = b""
         self.close_after_response = False  # set when the server is shutting down
         self.requests_handled = 0
+
+    def _new_h11(self) -> h11.Connection:
+        return h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_size)
 
     # -- input -------------------------------------------------------------------
 
@@ -205,11 +206,13 @@ class ConnectionCore:
 
     @property
     def they_are_waiting_for_100_continue(self) -> bool:
-        return self._h11.they_are_waiting_for_100_continue
+        # h11 is not told of a complete response (writer.py), so it would
+        # still think so after one; a response of any kind ends the wait.
+        return not self._writer.started and self._h11.they_are_waiting_for_100_continue
 
     def send_continue(self) -> bytes:
         """``100 Continue``, for a client that sent ``Expect: 100-continue`` (RFC 9110 10.1.1)."""
-        if not self._h11.they_are_waiting_for_100_continue:
+        if not self.they_are_waiting_for_100_continue:
             return b""
         continue_event = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
         return self._h11.send(continue_event)
@@ -254,7 +257,7 @@ class ConnectionCore:
         honest thing left to do is close.
         """
         if self._writer.started or self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return b""
+            return b""  # (the first test covers complete responses, the second streamed ones)
         body = f"{status_code} {reason_phrase(status_code).decode()}: {reason}\n".encode()
         self.close_after_response = True
         try:
@@ -278,7 +281,8 @@ class ConnectionCore:
 
     @property
     def response_complete(self) -> bool:
-        return self._h11.our_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+        return self._writer.completed or self._h11.our_state in (
+            h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 
     @property
     def request_complete(self) -> bool:
@@ -293,17 +297,26 @@ class ConnectionCore:
     def start_next_cycle(self, now: float) -> bool:
         """After a complete response: True if the connection stays open for another request."""
         self.requests_handled += 1
-        if self.close_after_response or self._h11.our_state is not h11.DONE:
+        writer, old = self._writer, self._h11
+        if self.close_after_response or old.their_state is not h11.DONE:
             return False
-        if self._h11.their_state is not h11.DONE:
+        if writer.closes if writer.completed else old.our_state is not h11.DONE:
             return False
-        self._h11.start_next_cycle()
-        self._writer.started = False
+        # A fresh h11 connection for the next cycle, fed what the client sent
+        # past this request: the old one was not told of a complete response
+        # (writer.py), and starting afresh costs less than h11's own cycle.
+        trailing, closed = old.trailing_data
+        self._h11 = fresh = self._new_h11()
+        if trailing:
+            fresh.receive_data(trailing)
+        if closed:
+            fresh.receive_data(b"")
+        writer.next_cycle(fresh)
         self._request_method = b""
         self._body_received = 0
         # Pipelined bytes may already be buffered; then the next head is
         # already under way and gets the head deadline, not the idle one.
-        self._head_bytes = self._h11.trailing_data[0]
+        self._head_bytes = trailing
         if self._head_bytes:
             self._phase = _HEAD
             self._deadline = now + self.limits.timeout_request_head

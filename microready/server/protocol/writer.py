@@ -147,22 +147,14 @@ def check_header_bytes(headers: RawHeaders) -> None:
                 raise InvalidResponse("a response header contains CR, LF or NUL")
 
 
-# h11 tracks keep-alive and the request/response cycle; for complete responses
-# we write the bytes ourselves (from pre-encoded parts) and show h11 a
-# stand-in response with the same keep-alive outcome, so its state machine
-# stays exact. h11 0.16 has no public call that advances its state without also
-# serialising (send() builds and validates a second copy of the headers, which
-# costs about as much as the rest of the response), so we feed the stand-in to
-# its event processor directly. This is the only call to that private method in
-# microready; pyproject pins h11 to the 0.16 series, and
-# tests/server/test_h11_internals.py fails if the method or its effect changes.
-# (Not a 2xx status: to h11, a 2xx answer to CONNECT means "switch protocols".)
-_STAND_IN_KEEP_ALIVE: Final = h11.Response(status_code=400, headers=[(b"content-length", b"0")])
-_STAND_IN_CLOSE: Final = h11.Response(
-    status_code=400, headers=[(b"content-length", b"0"), (b"connection", b"close")]
-)
-_END_OF_MESSAGE: Final = h11.EndOfMessage()
-
+# h11 tracks the request side of every cycle and writes streamed responses;
+# complete responses we serialise ourselves (from pre-encoded parts) and never
+# show to h11: h11 0.16 has no public call that records a response without
+# serialising it again, which costs about as much as the rest of the response.
+# So after a complete response the keep-alive decision is ours (``closes``:
+# the client's, the server's and the app's say), and the next cycle runs on a
+# fresh ``h11.Connection`` fed the bytes the old one had buffered
+# (``ConnectionCore.start_next_cycle``), the pattern h11's docs give for this.
 
 class ResponseWriter:
     """Serialises one connection's responses, and keeps its h11 state in step.
@@ -171,14 +163,22 @@ class ResponseWriter:
     after that, a failure can only be answered by closing the connection.
     """
 
-    __slots__ = ("_h11", "_dates", "_names", "started")
+    __slots__ = ("h11", "_dates", "_names", "started", "completed", "closes")
 
     def __init__(self, connection: h11.Connection, wall_clock: Callable[[], float],
                  headers: ServerHeaders = DEFAULT_SERVER_HEADERS) -> None:
-        self._h11 = connection
+        self.h11 = connection  # replaced by the core at each new cycle
         self._dates = DateCache(wall_clock, headers)
         self._names = headers.names
         self.started = False
+        # A complete response was written (``complete``), and whether the
+        # connection closes after it; h11 is not told about such a response.
+        self.completed = False
+        self.closes = False
+
+    def next_cycle(self, connection: h11.Connection) -> None:
+        self.h11 = connection
+        self.started = self.completed = self.closes = False
 
     def start(self, status_code: int, headers: RawHeaders, close: bool) -> bytes:
         """The head of a streamed response; its body goes through h11 as ``Data`` events."""
@@ -192,7 +192,7 @@ class ResponseWriter:
         # Committed before h11 sees it: if h11 refuses the head, its state says
         # what was sent, and the connection can only close.
         self.started = True
-        return self._h11.send(
+        return self.h11.send(
             h11.Response(status_code=status_code, headers=all_headers, reason=reason(status_code))
         )
 
@@ -200,8 +200,8 @@ class ResponseWriter:
         """A chunk of a streamed body: a small one joined to its framing by h11,
         a large one passed through as itself, between its chunk-size line and CRLF."""
         if len(data) < JOIN_LIMIT:
-            return (self._h11.send(h11.Data(data=data)),)
-        return self._h11.send_with_data_passthrough(h11.Data(data=data)) or ()
+            return (self.h11.send(h11.Data(data=data)),)
+        return self.h11.send_with_data_passthrough(h11.Data(data=data)) or ()
 
     def complete(
         self, status_code: int, headers: RawHeaders, body: bytes, close: bool, head_only: bool
@@ -213,10 +213,9 @@ class ResponseWriter:
         close`` does too); ``head_only`` answers a HEAD request. Raises
         ``InvalidResponse``, with nothing sent, if the response breaks HTTP.
         """
-        connection = self._h11
         if status_code < 200 or status_code > 999:
             raise InvalidResponse(f"cannot send status {status_code} as a final response")
-        if connection.our_state is not h11.SEND_RESPONSE and connection.our_state is not h11.IDLE:
+        if self.started:
             raise InvalidResponse("a response was already sent for this request")
         lines: list[bytes] = []
         declared_length: bytes | None = None
@@ -263,14 +262,8 @@ class ResponseWriter:
             status_line + block + framing + server_lines
             + (b"connection: close\r\n\r\n" if close else b"\r\n")
         )
-        self.started = True
-        advance = connection._process_event  # the one private call: see the comment above
-        try:
-            advance(h11.SERVER, _STAND_IN_CLOSE if close else _STAND_IN_KEEP_ALIVE)
-            advance(h11.SERVER, _END_OF_MESSAGE)
-        except h11.LocalProtocolError:
-            connection.send_failed()
-            raise
+        self.started = self.completed = True
+        self.closes = close
         if head_only or not body:
             return (head,)  # HEAD: the headers a GET would get, no content (RFC 9110 9.3.2)
         if len(body) >= JOIN_LIMIT:
