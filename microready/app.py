@@ -31,7 +31,7 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ from ._asgi.entry import serve_http, serve_lifespan
 from ._asgi.scope import Receive, Scope, Send, route_path
 from ._events import EventHandler, run_event_handlers
 from ._exception_handling import ExceptionHandler, ExceptionHandling, describe
-from ._exchange import Reply
+from ._exchange import Reply, RequestHandler
 from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
 from ._middleware_stack import Middleware, MiddlewareHost, build_stack
@@ -309,14 +309,16 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         route, params, _ = self._websocket_table.find(WEBSOCKET, route_path(scope))
         await serve_websocket(self, route, params, scope, receive, send)
 
-    async def handle(self, request: Request) -> Reply:
+    def handle(self, request: Request) -> Coroutine[Any, Any, Reply]:
         """Answer one request: through the middleware, if any, to the routes.
 
-        See the module docstring. Never raises an ``Exception``.
+        See the module docstring. Never raises an ``Exception``. A plain
+        function that returns the coroutine to await (``await app.handle(r)``),
+        so the common case, no middleware, runs in one coroutine frame less.
         """
         offload = self._offload
         if offload is not None and current_offloader().get() is not offload:
-            return await offloading_reply(self, offload, request)  # which comes back here
+            return offloading_reply(self, offload, request)  # which comes back here
         if request.app is None:
             request.app = self
         if self._lifespan_state:
@@ -326,8 +328,11 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         stack = self.middleware_stack
         if stack is None:
             if not self.user_middleware:  # no middleware: no stack, nothing to pay
-                return await self._handle_routes(request)
+                return self._handle_routes(request)
             stack = self.middleware_stack = build_stack(self, self.user_middleware)
+        return self._handle_through(stack, request)
+
+    async def _handle_through(self, stack: RequestHandler, request: Request) -> Reply:
         try:
             return await stack.handle(request)
         except Exception as exc:  # a middleware failed: the handlers answer it

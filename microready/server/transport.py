@@ -196,7 +196,7 @@ class HTTPConnection(ResponseWriting):
             target = self.settings._root_path_bytes + target
         client, scheme = self.client, self.settings.scheme
         proxies = self.settings.trusted_proxies
-        if proxies is not None:  # the peer is a trusted proxy: believe its X-Forwarded-*
+        if proxies is not None and event.forwarded:  # a trusted proxy's X-Forwarded-*
             client, scheme = forwarded(event.headers, proxies, client, scheme)
             self.access.client = client  # the access line names the client, as uvicorn's
         request = Request(

@@ -76,6 +76,16 @@ async def test_a_trusted_proxy_says_who_the_client_is_and_how_it_came() -> None:
 
 
 @pytest.mark.anyio
+async def test_either_header_alone_in_any_case_is_read() -> None:
+    # The core flags a head that has X-Forwarded-*; only such heads are scanned.
+    async with serving(peer_app()) as running:
+        proto_only = await seen(running, "x-FORWARDED-proto: https")
+        for_only = await seen(running, f"X-FORWARDED-FOR: {CLIENT}")
+    assert proto_only["scheme"] == "https" and proto_only["client"][0] == "127.0.0.1"
+    assert for_only["scheme"] == "http" and for_only["client"] == [CLIENT, 0]
+
+
+@pytest.mark.anyio
 async def test_an_untrusted_peer_s_headers_are_ignored() -> None:
     async with serving(peer_app(), forwarded_allow_ips="10.0.0.1") as running:
         said = await seen(running, *FROM_PROXY)

@@ -145,7 +145,7 @@ class ConnectionCore:
         return event  # type: ignore[return-value]  # NEED_DATA or PAUSED
 
     def _start_request(self, event: h11.Request, now: float) -> RequestReceived | Rejected:
-        rejection, self._client_keeps_alive, upgrade = check_head(
+        rejection, self._client_keeps_alive, upgrade, proxied = check_head(
             self._head_bytes, event, self.limits)
         # Checked: the bytes were kept for that alone, and the body may follow.
         self._head_bytes = b""
@@ -165,6 +165,7 @@ class ConnectionCore:
             event.http_version.decode("ascii"),
             event.headers,
             upgrade,
+            proxied,
         )
 
     def take_over(self) -> bytes | None:

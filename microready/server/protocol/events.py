@@ -50,6 +50,9 @@ class RequestReceived:
     headers: RawHeaders  # lower-case names, in the order received
     # It has an Upgrade header: the transport looks closer (a WebSocket?) only then.
     upgrade: bool = False
+    # It has an X-Forwarded-For or -Proto header: only then are they read,
+    # for a trusted proxy (proxy_headers.py).
+    forwarded: bool = False
 
 
 @dataclass(slots=True)

@@ -159,14 +159,15 @@ def request_line_too_long(raw_head: bytes, limits: Limits) -> bool:
 
 def check_head(
     raw_head: bytes, request: h11.Request, limits: Limits
-) -> tuple[Rejected | None, bool, bool]:
+) -> tuple[Rejected | None, bool, bool, bool]:
     """Apply ``HEAD_RULES`` to a head h11 has parsed.
 
     ``raw_head`` is the head as received, up to ``limits.max_header_size`` bytes
     and perhaps some body bytes after it: h11 unfolds obs-fold lines, so the
     rules that look at the bytes read our own copy. Returns the rejection of
     the first broken rule (or None), whether the client asks to keep the
-    connection alive afterwards, and whether it has an ``Upgrade`` header.
+    connection alive afterwards, whether it has an ``Upgrade`` header, and
+    whether it has an ``X-Forwarded-For`` or ``X-Forwarded-Proto`` header.
     """
     version = request.http_version
     headers = request.headers
@@ -183,6 +184,7 @@ def check_head(
     host_count = 0
     has_transfer_encoding = False
     upgrade = False
+    proxied = False  # so that a request with no X-Forwarded-* costs the proxy code nothing
     # RFC 9112 section 9.3: HTTP/1.1 persists unless "close" is among the
     # Connection options. h11 does not do HTTP/1.0 keep-alive, so neither do we.
     keeps_alive = version == b"1.1"
@@ -200,6 +202,8 @@ def check_head(
             ]
         elif name == b"upgrade":
             upgrade = True
+        elif name == b"x-forwarded-for" or name == b"x-forwarded-proto":
+            proxied = True
     max_body = limits.max_body_size
     # The tests of HEAD_RULES, one per row and in the same order. Each is a real
     # bool, True when broken (``True in`` would also match a 1). One tuple of
@@ -220,6 +224,6 @@ def check_head(
         content_length is not None and max_body is not None and int(content_length) > max_body,
     )
     if True not in broken:
-        return None, keeps_alive, upgrade
+        return None, keeps_alive, upgrade, proxied
     rule = HEAD_RULES[broken.index(True)]
-    return rule.reject(limits, version.decode()), keeps_alive, upgrade
+    return rule.reject(limits, version.decode()), keeps_alive, upgrade, proxied
