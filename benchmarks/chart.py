@@ -15,11 +15,15 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.typing import LineStyleType
 
 from .aggregate import aggregate
 from .targets import CELERY_ENDPOINTS, FRAMEWORK_ENDPOINTS
 
 __all__ = ["draw"]
+
+# One line style per ceiling (dashed, dotted, dash-dot, long dashes).
+STYLES: tuple[LineStyleType, ...] = ("--", ":", "-.", (0, (8, 3)))
 
 
 def draw(results: dict[str, Any], path: Path) -> None:
@@ -48,19 +52,25 @@ def draw(results: dict[str, Any], path: Path) -> None:
         if not xs:
             continue
         whiskers = [low, high] if any(low) or any(high) else None  # none with one round
-        ax.bar(xs, heights, width, label=target["label"], color=colors[(2 * i) % 20],
+        color = colors[(2 * i) % 20 + (i // 10) % 2]  # the dark shades, then the light ones
+        ax.bar(xs, heights, width, label=target["label"], color=color,
                yerr=whiskers, capsize=2, error_kw={"lw": 0.8})
     top = tallest * 1.25 if tallest else 1.0
+    labelled: list[float] = []  # where the ceilings' labels are, so none covers another
     for k, ceiling in enumerate(ceilings):
         cell = cells.get((ceiling["key"], "plaintext"))
         if cell is None or cell.median_rps is None:
             continue
         value = cell.median_rps
         y = min(value, top * 0.97)
-        ax.hlines(y, -0.45, 0.45, colors="black", linestyles=("--", ":", "-.")[k % 3], lw=1.2)
+        ax.hlines(y, -0.45, 0.45, colors="black", linestyles=STYLES[k % len(STYLES)], lw=1.2)
         text = f"{ceiling['label'].split(' (')[0]}: {value / 1000:.1f}k"
         text += " (off scale)" if value > top * 0.97 else ""
-        ax.annotate(text, (0.47, y), fontsize=7.5, va="center")
+        text_y = y
+        while any(abs(text_y - other) < top * 0.035 for other in labelled):
+            text_y -= top * 0.035
+        labelled.append(text_y)
+        ax.annotate(text, (0.47, text_y), fontsize=7.5, va="center")
     ax.set_ylim(0, top)
     ax.set_xticks(range(len(endpoints)), endpoints)
     ax.set_ylabel("requests/s (one core)")

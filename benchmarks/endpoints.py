@@ -2,7 +2,9 @@
 
 A check returns the list of problems it found (empty: the endpoint is right).
 Task endpoints are also checked to really run their task: ``GET /count``'s
-``done`` must go up by one shortly after the response. ``upload`` sends a body
+``done`` must go up by one shortly after the response. ``notify-none`` is
+``notify`` without the task: the same answer, ``/count``'s ``untasked`` up by one,
+and ``submitted`` and ``done`` unchanged. ``upload`` sends a body
 (built once, here): one 1 MiB file in ``multipart/form-data``, whose task must
 have read exactly 1 MiB of it. ``users`` sends a JSON body and an
 ``Authorization: Bearer`` header; its answer must echo the body without the
@@ -208,6 +210,22 @@ def _task_check(
     return check
 
 
+def _check_notify_none(port: int) -> list[str]:
+    """The same answer as notify, and no task: submitted and done stay where they were."""
+    path = f"/notify-none/{EMAIL}"
+    before = counts(port)
+    problems = _expect_json(client.request(port, "POST", path), NOTIFIED)
+    time.sleep(0.1)  # time enough for a task, if one was queued, to show up in done
+    after = counts(port)
+    untasked = int(after.raw.get("untasked", 0)) - int(before.raw.get("untasked", 0))
+    if untasked != 1:
+        problems.append(f"untasked went up by {untasked}, expected 1 (is it notify-none?)")
+    if (after.submitted, after.done) != (before.submitted, before.done):
+        problems.append(f"a task was queued: submitted {before.submitted} -> "
+                        f"{after.submitted}, done {before.done} -> {after.done}")
+    return problems
+
+
 def _read_whole_upload(before: Counts, after: Counts) -> list[str]:
     last = after.raw.get("upload_bytes")
     total = int(after.raw.get("upload_bytes_total") or 0) - int(
@@ -235,6 +253,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("json", "GET", "/json", _check_json),
     Endpoint("items", "GET", "/items/42?q=foo&limit=5", _check_items),
     Endpoint("notify", "POST", f"/notify/{EMAIL}", _task_check(f"/notify/{EMAIL}"), tasks=True),
+    # notify without its task, measured on a fresh server as notify is: like with like.
+    Endpoint("notify-none", "POST", f"/notify-none/{EMAIL}", _check_notify_none),
     Endpoint(
         "notify-sync",
         "POST",

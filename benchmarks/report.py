@@ -14,6 +14,12 @@ __all__ = ["render"]
 ENDPOINTS = FRAMEWORK_ENDPOINTS
 # The task endpoints in the background-task table, with their column prefix.
 TASKED = (("notify", "notify"), ("notify-sync", "sync"), ("upload", "upload"))
+# The endpoints on a server of their own, each with an RSS column: notify-none has no
+# task, but it is notify's like-for-like peer, so its memory sits beside notify's.
+ALONE = ("notify", "notify-none", "notify-sync", "upload")
+# The goal tables, one per issue that set goals (goals.Verdict.issue), in this order.
+GOAL_TABLES = ((17, "Issue 17 targets"),
+               (6, "Issue 6 goals still checked (background tasks)"))
 # The endpoints sharing one server have one RSS column, named after them all.
 _SHORT = {"plaintext": "plain"}
 Cells = dict[tuple[str, str], Cell]
@@ -155,10 +161,10 @@ def _main_tables(results: dict[str, Any], cells: Cells) -> list[str]:
              *(f"{short} {column}" for _, short in TASKED
                for column in ("tasks/resp", "backlog", "drained")),
              f"RSS {'/'.join(_SHORT.get(e, e) for e in SHARED_SERVER_ENDPOINTS)}",
-             *(f"RSS {e}" for e, _ in TASKED)],
+             *(f"RSS {e}" for e in ALONE)],
             [[labels[k], *(c for e, _ in TASKED for c in _task_cells(cells, k, e)),
               _rss_cell(cells, k, SHARED_SERVER_ENDPOINTS),
-              *(_rss_cell(cells, k, (e,)) for e, _ in TASKED)]
+              *(_rss_cell(cells, k, (e,)) for e in ALONE)]
              for k in keys if not k.startswith("ceiling")],
         ),
         "",
@@ -228,8 +234,13 @@ def _goal_table(results: dict[str, Any], cells: Cells) -> list[str]:
     verdicts = evaluate(cells, results["slow"])
     if all(v.met is None for v in verdicts):  # none of the goals' endpoints was run
         return []
-    rows = [[v.goal, v.measured, mark[v.met]] for v in verdicts]
-    return ["## Issue 6 targets", "", *_table(["goal", "measured", "met"], rows), ""]
+    lines = []
+    for issue, title in GOAL_TABLES:
+        of_issue = [v for v in verdicts if v.issue == issue]
+        rows = [[v.goal, v.measured, mark[v.met]] for v in of_issue]
+        if any(v.met is not None for v in of_issue):  # else the run measured none of them
+            lines += [f"## {title}", "", *_table(["goal", "measured", "met"], rows), ""]
+    return lines
 
 
 def _problems(results: dict[str, Any], cells: Cells) -> list[str]:

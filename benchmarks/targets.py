@@ -15,10 +15,11 @@ __all__ = [
 ]
 
 FRAMEWORK_ENDPOINTS = (
-    "plaintext", "json", "items", "notify", "notify-sync", "upload", "users",
+    "plaintext", "json", "items", "notify", "notify-none", "notify-sync", "upload", "users",
 )
 # The endpoints without a background task: one server process serves them all; every
-# other endpoint gets a fresh server of its own.
+# other endpoint gets a fresh server of its own. notify-none has no task either, but
+# gets a fresh server like notify, so the two are measured alike.
 SHARED_SERVER_ENDPOINTS = ("plaintext", "json", "items", "users")
 CEILING_ENDPOINTS = ("plaintext",)
 # One task per request, enqueued to a Celery worker over Redis (benchmarks/broker.py
@@ -94,6 +95,15 @@ TARGETS: tuple[Target, ...] = (
         ("hypercorn", FASTAPI, "--bind", "127.0.0.1:{port}", "--workers", "1",
          "--log-level", "warning"),
     ),
+    # The same, on hypercorn's trio worker: microready --backend trio's peer.
+    Target(
+        "fastapi-hypercorn-trio",
+        "FastAPI + hypercorn (trio worker)",
+        ("hypercorn", FASTAPI, "--bind", "127.0.0.1:{port}", "--workers", "1",
+         "--worker-class", "trio", "--log-level", "warning"),
+        requires="trio",
+        quick=False,
+    ),
     Target(
         "fastapi-granian",
         "FastAPI + granian",
@@ -136,6 +146,14 @@ TARGETS: tuple[Target, ...] = (
         "bare h11 + anyio, pre-built response bytes (ceiling)",
         ("benchmarks.apps.bare_h11", "--port", "{port}", "--mode", "prebuilt"),
         ceiling=True,
+    ),
+    Target(
+        "ceiling-h11-prebuilt-uvloop",
+        "bare h11 + anyio on uvloop, pre-built response bytes (ceiling)",
+        ("benchmarks.apps.bare_h11", "--port", "{port}", "--mode", "prebuilt",
+         "--loop", "uvloop"),
+        ceiling=True,
+        requires="uvloop",
     ),
     Target(
         "ceiling-asyncio",

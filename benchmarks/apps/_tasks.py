@@ -3,7 +3,10 @@
 ``submitted`` counts tasks that handlers queued; ``done`` counts tasks that
 finished. ``submitted - done`` is the backlog. Sync tasks run in worker threads,
 so their counter is guarded by a lock (as a real task touching shared state
-would be); the async ones run on the event loop and need none. ``read_upload``
+would be); the async ones run on the event loop and need none. ``untasked``
+counts the requests to ``notify-none``, which queues no task: its handler does
+the same bookkeeping as ``notify``'s (``note_untasked`` takes the same lock), so
+the two endpoints differ by the task alone. ``read_upload``
 also records how many bytes it read (``upload_bytes`` in ``GET /count``), so the
 check can see that the task got the whole file. ``TOKEN`` is the one bearer
 token ``POST /users`` accepts; it stands for the user ``ADMIN``.
@@ -27,6 +30,7 @@ ADMIN = "admin"
 
 _lock = threading.Lock()
 _submitted = 0
+_untasked = 0  # notify-none requests: answered like notify, no task queued
 _async_done = 0
 _sync_done = 0
 _upload_bytes: int | None = None  # what the last upload task read
@@ -45,6 +49,13 @@ def note_submitted() -> None:
     global _submitted
     with _lock:
         _submitted += 1
+
+
+def note_untasked() -> None:
+    """``notify-none``'s stand-in for ``note_submitted``: the same lock, its own counter."""
+    global _untasked
+    with _lock:
+        _untasked += 1
 
 
 async def count_async(email: str) -> None:
@@ -90,6 +101,7 @@ def counts(**extra: Any) -> dict[str, Any]:
         done = _async_done + _sync_done
         body: dict[str, Any] = {
             "submitted": _submitted,
+            "untasked": _untasked,
             "done": done,
             "upload_bytes": _upload_bytes,
             "upload_bytes_total": _upload_bytes_total,

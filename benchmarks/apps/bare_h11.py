@@ -10,15 +10,19 @@ framework's routing, request objects or background machinery. Two modes:
   write, so the next request gets a fresh ``h11.Connection`` fed with any
   bytes the old one had buffered.
 
+``--loop asyncio`` (the default) or ``--loop uvloop`` (anyio's asyncio backend
+on uvloop's event loop, as microready ``--loop uvloop`` runs) picks the loop.
+
 Its I/O is microready's own (``RawSocketStream``: try the socket, wait with
 ``anyio.wait_readable`` only when it would block; every waiting connection
 accepted per pass), so the gap to microready is the framework, not the I/O.
 
-Serve: ``python -m benchmarks.apps.bare_h11 --port 8000 --mode prebuilt``.
+Serve: ``python -m benchmarks.apps.bare_h11 --port 8000 --mode prebuilt [--loop uvloop]``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import sys
@@ -123,7 +127,9 @@ async def serve(host: str, port: int, mode: str) -> None:
     respond = h11_response if mode == "h11" else prebuilt_response
     listener = socket.create_server((host, port), backlog=2048)
     listener.setblocking(False)
-    print(f"bare h11 ({mode}) listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # the loop really running
+    print(f"bare h11 ({mode}, {loop}) listening on http://{host}:{port}", file=sys.stderr,
+          flush=True)
     async with anyio.create_task_group() as connections:
         while True:
             await anyio.wait_readable(listener)
@@ -134,9 +140,11 @@ async def serve(host: str, port: int, mode: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_port("bare_h11", argv, modes=("h11", "prebuilt"))
+    args = parse_port("bare_h11", argv, modes=("h11", "prebuilt"), loops=("asyncio", "uvloop"))
+    options = {"use_uvloop": args.loop == "uvloop"}  # anyio 4: uvloop.new_event_loop
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve, args.host, args.port, args.mode)
+        anyio.run(serve, args.host, args.port, args.mode, backend="asyncio",
+                  backend_options=options)
     return 0
 
 

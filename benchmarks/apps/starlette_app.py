@@ -45,6 +45,12 @@ def _notifier(task: Callable[[str], Any]) -> Callable[[Request], Any]:
     return endpoint
 
 
+async def notify_none(request: Request) -> Response:
+    # notify without its task: the same route, bookkeeping and answer.
+    _tasks.note_untasked()
+    return JSONResponse(_tasks.NOTIFIED)
+
+
 async def upload(request: Request) -> Response:
     # Starlette never closes what ``await request.form()`` parsed (only ``async with
     # request.form()`` or ``request.close()`` would), so the file is still open when
@@ -107,6 +113,7 @@ app = Starlette(
         Route("/json", json_message),
         Route("/items/{item_id:int}", read_item),
         Route("/notify/{email}", _notifier(_tasks.count_async), methods=["POST"]),
+        Route("/notify-none/{email}", notify_none, methods=["POST"]),
         Route("/notify-sync/{email}", _notifier(_tasks.count_sync), methods=["POST"]),
         Route("/notify-slow/{email}", _notifier(_tasks.slow_async), methods=["POST"]),
         Route("/notify-sync-slow/{email}", _notifier(_tasks.slow_sync), methods=["POST"]),
