@@ -36,21 +36,26 @@ def run_endpoint(plan: EndpointPlan, request: Request,
     """The awaitable whose result is what the endpoint returned.
 
     ``state`` is a fresh ``RequestState`` when ``plan.needs_state`` (the
-    ``FULL`` mode), else None.
+    ``FULL`` and ``TASKS`` modes), else None.
     """
-    if state is not None:
+    mode = plan.mode
+    if mode is Mode.NO_PARAMS:
+        return plan.call_without_args()
+    if mode is Mode.FULL and state is not None:
         return _solve_and_call(plan, state)
     root = plan.root
-    if plan.mode is Mode.NO_PARAMS:
-        return plan.call_without_args()
-    kwargs: dict[str, Any] = {}  # Mode.SIMPLE
+    kwargs: dict[str, Any] = {}  # Mode.SIMPLE and Mode.TASKS: no dependency to solve
     errors: list[ErrorDict] = []
     read_params(root, request, kwargs, errors)
     if errors:
         raise RequestValidationError(errors)
     for name in root.request_names:
         kwargs[name] = request
-    return plan.call_with_kwargs(root, kwargs, None)
+    if state is not None:  # Mode.TASKS: every BackgroundTasks parameter, one list
+        tasks = state.background_tasks()
+        for name in root.tasks_names:
+            kwargs[name] = tasks
+    return plan.call_with_kwargs(root, kwargs, state)
 
 
 async def _solve_and_call(plan: EndpointPlan, state: RequestState) -> Any:

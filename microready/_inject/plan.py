@@ -57,7 +57,8 @@ class Mode(enum.Enum):
 
     NO_PARAMS = "call it with nothing"
     SIMPLE = "path/query/header/cookie/Request only"
-    FULL = "dependencies, body, background tasks or a Response parameter"
+    TASKS = "as SIMPLE, and BackgroundTasks: a state for the tasks, no solver"
+    FULL = "dependencies, body or a Response parameter"
 
 
 class ModelField:
@@ -210,8 +211,8 @@ class EndpointPlan:
     """The endpoint's plan plus facts about its whole dependency tree.
 
     ``needs_state`` says whether a request needs a ``RequestState`` (the
-    dependency cache, the exit stack, the injected tasks and Response): only
-    the ``FULL`` mode does, so the other two allocate nothing for it.
+    dependency cache, the exit stack, the injected tasks and Response): the
+    ``FULL`` and ``TASKS`` modes do, so the other two allocate nothing for it.
     ``call_without_args`` returns the endpoint's awaitable in the ``NO_PARAMS``
     mode (``call.caller_without_args`` chose it), ``call_with_kwargs`` in the
     others (``call.call_plan``, or ``call.call_endpoint`` when ``streams``:
@@ -252,12 +253,14 @@ class EndpointPlan:
                 param.embed = True
         self.reads_body = bool(body)
         if root.dependencies or body or any(
-            plan.tasks_names or plan.response_names or plan.scopes_names for plan in plans
+            plan.response_names or plan.scopes_names for plan in plans
         ):
             self.mode = Mode.FULL
+        elif root.tasks_names:  # the handler's own BackgroundTasks, the common case
+            self.mode = Mode.TASKS
         elif (root.path or root.query or root.header or root.cookie or root.models
               or root.request_names):
             self.mode = Mode.SIMPLE
         else:
             self.mode = Mode.NO_PARAMS
-        self.needs_state = self.mode is Mode.FULL
+        self.needs_state = self.mode is Mode.FULL or self.mode is Mode.TASKS

@@ -59,7 +59,7 @@ class ResponseWriting:
     access: AccessLog
     _closed: bool
     _last_read_at: float
-    clock: Callable[[], float]  # the event loop's (clock.py)
+    clock: Callable[[], float]  # the event loop's (event_loop.py)
 
     async def _write(self, data: bytes) -> bool:
         """Write one buffer; False (and the connection closed) if it failed."""

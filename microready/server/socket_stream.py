@@ -50,6 +50,8 @@ import anyio.abc
 import anyio.lowlevel
 from anyio.abc import SocketAttribute
 
+from .event_loop import event_loop_sleep
+
 try:
     import fcntl
     import termios
@@ -99,12 +101,13 @@ class RawSocketStream(anyio.abc.ByteStream):
         self._send_broken = False  # a send timed out: later sends fail at once
         self._sends_without_waiting = 0
         self.send_timeout = send_timeout
+        self._sleep = event_loop_sleep()  # await self._sleep(0): anyio's checkpoint, cheaper
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         sock = self._socket
         # Yield first: fair to the other connections, and under load the
         # client's next bytes arrive meanwhile, so no readiness wait is needed.
-        await anyio.lowlevel.checkpoint()
+        await self._sleep(0)
         while True:
             if self._closed:
                 raise anyio.ClosedResourceError
@@ -155,7 +158,7 @@ class RawSocketStream(anyio.abc.ByteStream):
                 self._sends_without_waiting += 1
                 if self._sends_without_waiting >= _CHECKPOINT_EVERY:
                     self._sends_without_waiting = 0
-                    await anyio.lowlevel.checkpoint()
+                    await self._sleep(0)
                 return
             # The kernel's buffer is full: wait for room, then send the rest.
             view = view[sent:]
@@ -197,7 +200,7 @@ class RawSocketStream(anyio.abc.ByteStream):
                 # A slice is out and the kernel may take more: let the other
                 # connections run first (see _SEND_SLICE).
                 self._sends_without_waiting = 0
-                await anyio.lowlevel.checkpoint()
+                await self._sleep(0)
             else:
                 await self._wait_writable()
 
@@ -206,7 +209,7 @@ class RawSocketStream(anyio.abc.ByteStream):
         self._sends_without_waiting += 1
         if self._sends_without_waiting >= _CHECKPOINT_EVERY:
             self._sends_without_waiting = 0
-            await anyio.lowlevel.checkpoint()
+            await self._sleep(0)
 
     async def _wait_writable(self) -> None:
         """Wait for room in the kernel's buffer; give up once ``send_timeout``

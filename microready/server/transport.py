@@ -30,7 +30,7 @@ import h11
 from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
 from .access import AccessLog
-from .clock import event_loop_clock
+from .event_loop import event_loop_clock
 from .log import request_line, where
 from .protocol import (
     NEED_DATA,
