@@ -105,7 +105,7 @@ def _core(settings: Settings) -> list[dict[str, Any]]:
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="the < 3 minute mode")
+    parser.add_argument("--quick", action="store_true", help="the quick mode (about 4 minutes)")
     parser.add_argument("--targets", help="comma-separated target keys (default: the mode's)")
     parser.add_argument("--endpoints", help="comma-separated endpoint keys, e.g. upload "
                         "(default: all); targets serving none of them are left out")

@@ -1,9 +1,10 @@
-"""Responses into bytes, keeping h11's view of the connection exact.
+"""Responses into bytes.
 
 A streamed response goes through h11's public ``send()``. A complete response
 (the common case: the whole body is known) is serialised here, from
-pre-encoded parts, and h11 is shown a stand-in with the same keep-alive
-outcome: see ``ResponseWriter.complete``.
+pre-encoded parts, and h11 is not told of it: the keep-alive decision after it
+is ours, and the next cycle starts on a fresh h11 connection (see the comment
+above ``ResponseWriter``).
 
 What comes out is a sequence of buffers to write in order. A small body is
 joined to its head, so the caller makes one ``send`` of one buffer, the
