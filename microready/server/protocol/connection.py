@@ -258,7 +258,7 @@ class ConnectionCore:
         honest thing left to do is close.
         """
         if self._writer.started or self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return b""  # (the first test covers complete responses, the second streamed ones)
+            return b""  # started: a complete response; the h11 state: a streamed one
         body = f"{status_code} {reason_phrase(status_code).decode()}: {reason}\n".encode()
         self.close_after_response = True
         try:

@@ -154,11 +154,14 @@ def check_header_bytes(headers: RawHeaders) -> None:
 # serialising it again, which costs about as much as the rest of the response.
 # So after a complete response the keep-alive decision is ours (``closes``:
 # the client's, the server's and the app's say), and the next cycle runs on a
-# fresh ``h11.Connection`` fed the bytes the old one had buffered
-# (``ConnectionCore.start_next_cycle``), the pattern h11's docs give for this.
+# fresh ``h11.Connection`` fed the bytes the old one had buffered (its public
+# ``trailing_data``; see ``ConnectionCore.start_next_cycle``). h11 still parses
+# every request and decides its framing; tests/server/test_keep_alive_cycles.py
+# checks each keep-alive decision against h11 answering through ``send()``.
 
 class ResponseWriter:
-    """Serialises one connection's responses, and keeps its h11 state in step.
+    """Serialises one connection's responses: complete ones itself, streamed ones
+    through h11.
 
     ``started`` says whether this cycle's response head has been committed:
     after that, a failure can only be answered by closing the connection.
