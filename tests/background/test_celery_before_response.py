@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -18,7 +17,7 @@ import pytest
 
 from microready import BackgroundTasks, MicroReady
 
-from ..support.live import IO_TIMEOUT, connect, serving
+from ..support.live import connect, serving, wait_until
 from ..support.redis_celery import (
     RedisServer,
     celery_worker,
@@ -31,23 +30,11 @@ from ..support.redis_celery import (
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
 def web_app(redis: RedisServer, out_dir: Path, when: str = "before_response"
             ) -> tuple[MicroReady, str]:
     """An app offloading to a queue of its own (which no worker consumes)."""
     queue = f"q-{uuid.uuid4().hex[:8]}"
     return make_web_app(*make_celery(redis.url, queue, out_dir), when=when), queue
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    with anyio.fail_after(IO_TIMEOUT):
-        while not condition():
-            await anyio.sleep(0.005)
 
 
 REQUEST = b"POST /record/%s HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"

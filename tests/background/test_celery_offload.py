@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,33 +30,10 @@ from ..support.redis_celery import (
     environment,
     make_celery,
     make_web_app,
-    redis_server,
     wait_for_done,
 )
 
 QUEUE = "offload-basics"
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("tasks")
-
-
-@pytest.fixture(scope="module")
-def worker(redis: RedisServer, out_dir: Path) -> Iterator[int]:
-    with celery_worker(redis.url, QUEUE, out_dir) as process:
-        yield process.pid
-
-
-@pytest.fixture
-def celery(redis: RedisServer, out_dir: Path) -> tuple[Celery, dict[str, Any]]:
-    return make_celery(redis.url, QUEUE, out_dir)
 
 
 def tag() -> str:

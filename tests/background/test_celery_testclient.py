@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,8 +18,6 @@ from microready import BackgroundTasks
 from microready.testing import TestClient
 
 from ..support.redis_celery import (
-    RedisServer,
-    celery_worker,
     make_celery,
     make_web_app,
     redis_server,
@@ -29,28 +26,6 @@ from ..support.redis_celery import (
 
 QUEUE = "offload-testclient"
 BACKENDS = ["asyncio", "trio"]
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("tasks")
-
-
-@pytest.fixture(scope="module")
-def worker(redis: RedisServer, out_dir: Path) -> Iterator[int]:
-    with celery_worker(redis.url, QUEUE, out_dir) as process:
-        yield process.pid
-
-
-@pytest.fixture
-def celery(redis: RedisServer, out_dir: Path) -> tuple[Celery, dict[str, Any]]:
-    return make_celery(redis.url, QUEUE, out_dir)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -20,7 +20,7 @@ from microready import BackgroundTasks, MicroReady
 from microready.background import publishing
 from microready.background.offload import OutgoingTask, When
 
-from ..support.live import IO_TIMEOUT, connect, serving
+from ..support.live import IO_TIMEOUT, connect, serving, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -76,12 +76,6 @@ def queue_app(engine: HeldQueue) -> MicroReady:
         return "queued"
 
     return app
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    with anyio.fail_after(IO_TIMEOUT):
-        while not condition():
-            await anyio.sleep(0.005)
 
 
 async def held_then_queued(app: MicroReady, engine: HeldQueue, waiting: int,

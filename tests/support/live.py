@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +39,20 @@ __all__ = [
     "queued_clients",
     "raw_exchange",
     "serving",
+    "wait_until",
 ]
 
 IO_TIMEOUT = 5.0  # the longest any single wait on the network may take in a test
 SHUTDOWN_TIMEOUT = 10.0
+
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` until it holds; fail after ``IO_TIMEOUT`` (where no event exists)."""
+    with anyio.fail_after(IO_TIMEOUT):
+        while not condition():
+            await anyio.sleep(0.005)
+
 
 # What a peer's hang-up looks like from a receive: a clean EOF, or a reset.
 _CLOSED = (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionResetError)
