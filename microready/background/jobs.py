@@ -24,11 +24,11 @@ class Job:
         self,
         tasks: list[BackgroundTask[Any]],
         cleanup: Callable[[], Awaitable[None]] | None,
-        origin: str,
+        origin: object,
     ) -> None:
         self.tasks = tasks
         self.cleanup = cleanup
-        self.origin = origin
+        self.origin = origin  # names the request in log lines, as str(origin)
         self.next_index = 0  # the first task not yet started
         self.current: list[BackgroundTask[Any]] = []  # what is running right now
         self.started = False  # _run_job has it: its own finally runs the cleanup

@@ -148,9 +148,13 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
         self,
         tasks: list[BackgroundTask[Any]],
         cleanup: Callable[[], Awaitable[None]] | None = None,
-        origin: str = "",
+        origin: object = "",
     ) -> None:
-        """Queue one request's tasks (and its cleanup) to run now or when a slot frees."""
+        """Queue one request's tasks (and its cleanup) to run now or when a slot frees.
+
+        Called on the event loop. ``origin`` names the request in log lines
+        (as ``str(origin)``, written out only if one needs it).
+        """
         if not tasks and cleanup is None:
             return
         if self._task_group is None or self._threads is None:
@@ -159,47 +163,52 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
                 "use microready.run(app), the CLI or TestClient"
             )
         job = Job(tasks, cleanup, origin)
-        with self._lock:
-            self._pending += len(tasks)
-            capped = (
-                self.max_concurrent is not None and len(self._active_jobs) >= self.max_concurrent
-            )
-            if not capped:
+        self._pending += len(tasks)  # on the loop: no lock (counters.py)
+        cap = self.max_concurrent
+        if cap is not None:
+            if len(self._active_jobs) >= cap:
+                self._waiting.append(job)
+            else:
                 self._active_jobs.add(job)
-        if capped:
-            self._waiting.append(job)
-        elif cleanup is None and self.max_concurrent is None and not any(
-            task.is_async for task in tasks
-        ):
-            self._threads.submit(partial(self._run_sync_job, job))
-        else:
-            self._start_async(job)
+                self._start_async(job)
+            return
+        # A set's add and discard are atomic, and with no cap no decision here
+        # rests on its size, so the threads' discards need no lock with this add.
+        self._active_jobs.add(job)
+        if cleanup is None:
+            for task in tasks:
+                if task.is_async:
+                    break
+            else:  # sync tasks only: straight to the threads
+                self._threads.submit(partial(self._run_sync_job, job))
+                return
+        self._start_async(job)
 
     def _start_waiting(self) -> None:
         """A job finished under the cap: start the next waiting one, in order."""
+        # Under a cap every job runs on the loop, so only the loop changes the set.
         while self._waiting and self._task_group is not None:
-            with self._lock:
-                cap = self.max_concurrent
-                if cap is not None and len(self._active_jobs) >= cap:
-                    return
-                job = self._waiting.popleft()
-                self._active_jobs.add(job)
+            cap = self.max_concurrent
+            if cap is not None and len(self._active_jobs) >= cap:
+                return
+            job = self._waiting.popleft()
+            self._active_jobs.add(job)
             self._start_async(job)
 
     @property
     def backlogged(self) -> bool:
         """More tasks are queued than the threads keep up with: slow the intake."""
-        return self._pending > self.backlog_limit
+        return self.pending > self.backlog_limit
 
     async def wait_for_capacity(self) -> None:
         """Wait until the queue is down to half of ``backlog_limit``."""
-        while self._pending > self.backlog_limit // 2 and self._task_group is not None:
+        while self.pending > self.backlog_limit // 2 and self._task_group is not None:
             if self._capacity is None:
                 self._capacity = anyio.Event()
             await self._capacity.wait()
 
     def _is_idle(self) -> bool:
-        return not (self._pending or self._running or self._active_jobs or self._waiting
+        return not (self.pending or self.running or self._active_jobs or self._waiting
                     or self._calls or self._in_flight)
 
     async def join(self) -> None:
@@ -240,6 +249,8 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
             with self._lock:  # a worker thread may be claiming the next task
                 running, unstarted = job.current, job.tasks[job.next_index :]
                 job.current, job.next_index = [], len(job.tasks)
+                # The loop's counts, whoever started the task: a thread's count of
+                # it stays "started" and never "finished", so the sums come out right.
                 self._pending -= len(unstarted)
                 self._running -= len(running)
                 self._dropped += len(unstarted) + len(running)
@@ -255,9 +266,8 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
                     "shutdown deadline: background task %s dropped before it started "
                     "(queued by %s)", task.name, job.origin,
                 )
-        with self._lock:
-            # Jobs still queued for a worker will find nothing left to run.
-            self._active_jobs.clear()
+        # Jobs still queued for a worker will find nothing left to run.
+        self._active_jobs.clear()
         self._waiting.clear()
         self._async_workers.drop_queued()
         # ASGI calls not started yet never will be: nobody waits for them now.
@@ -273,12 +283,20 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
             tasks = job.tasks
             while job.next_index < len(tasks):
                 task = tasks[job.next_index]
-                if task.is_async:
-                    if not self._claim(job):
-                        break
-                    await self._run_async_task(job, task)
-                else:
+                if not task.is_async:
                     await self._run_sync_segment(job)
+                    continue
+                if not self._start_on_loop(job):
+                    break
+                ok = False
+                try:
+                    await task.func(*task.args, **task.kwargs)
+                    ok = True
+                except Exception:
+                    logger.exception(
+                        "background task %s failed (queued by %s)", task.name, job.origin)
+                finally:
+                    self._finish_on_loop(job, ok)
             if job.cleanup is not None:
                 await self._clean_up(job)
         except anyio.get_cancelled_exc_class():
@@ -289,9 +307,9 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
                 await self._clean_up(job)
             raise
         finally:
-            with self._lock:
-                self._active_jobs.discard(job)
-            self._start_waiting()
+            self._active_jobs.discard(job)
+            if self._waiting:
+                self._start_waiting()
             self._on_progress()
 
     @staticmethod
@@ -328,8 +346,7 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
         try:
             self._run_sync_tasks(job)
         finally:
-            with self._lock:
-                self._active_jobs.discard(job)
+            self._active_jobs.discard(job)  # atomic; see submit()
             self._call_back_if_waited_for()
 
     def _call_back_if_waited_for(self) -> None:
@@ -337,7 +354,7 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
         portal = self._portal
         idle_waited = self._idle is not None and self._is_idle()
         capacity_waited = (
-            self._capacity is not None and self._pending <= self.backlog_limit // 2
+            self._capacity is not None and self.pending <= self.backlog_limit // 2
         )
         if portal is not None and (idle_waited or capacity_waited):
             with contextlib.suppress(RuntimeError):  # the loop has gone away
@@ -348,48 +365,16 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
         if self._idle is not None and self._is_idle():
             self._idle.set()
             self._idle = None
-        if self._capacity is not None and self._pending <= self.backlog_limit // 2:
+        if self._capacity is not None and self.pending <= self.backlog_limit // 2:
             self._capacity.set()
             self._capacity = None
-
-    def _claim(self, job: Job) -> bool:
-        """Mark the job's next task as running; False if shutdown dropped it."""
-        with self._lock:
-            if job.next_index >= len(job.tasks):
-                return False
-            job.current = [job.tasks[job.next_index]]
-            job.next_index += 1
-            self._pending -= 1
-            self._running += 1
-            return True
-
-    def _release(self, job: Job, ok: bool) -> None:
-        with self._lock:
-            if not job.current:  # already counted as dropped by the shutdown deadline
-                return
-            job.current = []
-            self._running -= 1
-            if ok:
-                self._succeeded += 1
-            else:
-                self._failed += 1
-
-    async def _run_async_task(self, job: Job, task: BackgroundTask[Any]) -> None:
-        ok = False
-        try:
-            await task.func(*task.args, **task.kwargs)
-            ok = True
-        except Exception:
-            logger.exception("background task %s failed (queued by %s)", task.name, job.origin)
-        finally:
-            self._release(job, ok)
 
     def _run_sync_tasks(self, job: Job) -> None:
         """Run the job's consecutive sync tasks; called in a worker thread."""
         tasks = job.tasks
         while job.next_index < len(tasks) and not tasks[job.next_index].is_async:
             task = tasks[job.next_index]
-            if not self._claim(job):
+            if not self._start_in_thread(job):
                 return
             ok = False
             try:
@@ -400,4 +385,4 @@ class BackgroundRunner(TaskCounters, CallHost, OffloadHost):
                     "background task %s failed (queued by %s)", task.name, job.origin
                 )
             finally:
-                self._release(job, ok)
+                self._finish_in_thread(job, ok)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, ParamSpec, TypeVar
+from types import FunctionType
+from typing import Any, Generic, NoReturn, ParamSpec, TypeVar
 
 import anyio.to_thread
 
@@ -22,17 +23,17 @@ __all__ = ["BackgroundTask", "BackgroundTasks"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_CO_COROUTINE = inspect.CO_COROUTINE
 
 
-def _reject_non_callable(func: object, where: str) -> None:
-    """Raise TypeError for ``add_task(send_email(x))`` and its kind, at the call site.
+def _reject_non_callable(func: object, where: str) -> NoReturn:
+    """``func`` is not callable: raise TypeError for ``add_task(send_email(x))`` and
+    its kind, at the call site.
 
     The commonest mistake is calling the function instead of passing it; for a
     coroutine that also means the work silently never happens, so we close it
     (which silences "never awaited") and say what to write instead.
     """
-    if callable(func):
-        return
     if inspect.iscoroutine(func):
         name = func.__qualname__
         func.close()
@@ -58,20 +59,29 @@ class BackgroundTask(Generic[P]):
     process's workers instead; ``offload`` says so.
     """
 
-    __slots__ = ("func", "args", "kwargs", "is_async", "name", "offload")
+    __slots__ = ("func", "args", "kwargs", "is_async", "offload")
 
     def __init__(self, func: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None:
         self._set(func, args, kwargs, "BackgroundTask")
 
     def _set(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
              where: str) -> None:
-        _reject_non_callable(func, where)
+        if not callable(func):
+            _reject_non_callable(func, where)
         self.func = func
         self.args = args
         self.kwargs = kwargs
         self.offload: Offloaded | None = claim(func, args, kwargs, where)
-        self.is_async = self.offload is None and is_async_callable(func)
-        self.name = callable_name(func) if self.offload is None else self.offload.name
+        # An ``async def`` function, the common case, is told by its code's flag
+        # alone; anything else (partials, callable objects) takes the full look.
+        self.is_async = self.offload is None and (
+            (type(func) is FunctionType and bool(func.__code__.co_flags & _CO_COROUTINE))
+            or is_async_callable(func))
+
+    @property
+    def name(self) -> str:
+        """The function's name (the queue's task name when offloaded), for log lines."""
+        return callable_name(self.func) if self.offload is None else self.offload.name
 
     async def __call__(self) -> None:
         """Run the task directly (the server does not call this; it batches sync tasks)."""

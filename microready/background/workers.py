@@ -33,14 +33,21 @@ class AsyncWorkers(Generic[Job]):
     def __init__(self, run_job: Callable[[Job], Awaitable[None]]) -> None:
         self._run_job = run_job
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._new_event: Callable[[], anyio.Event] = anyio.Event
         self._jobs: deque[Job] = deque()
         self._idle: list[anyio.Event] = []  # one event per worker waiting for a job
         self._waking = 0  # woken (or started) and not yet running
         self._in_a_job = 0  # seen from another task: suspended inside a job
 
     def open(self, task_group: anyio.abc.TaskGroup) -> None:
-        """Start workers in ``task_group`` from now on (it must outlive them)."""
+        """Start workers in ``task_group`` from now on (it must outlive them).
+
+        Called on the event loop, which also finds the backend's own ``Event``
+        class: ``anyio.Event()`` looks the running backend up on every call, and
+        an idle worker makes one for each wait.
+        """
         self._task_group = task_group
+        self._new_event = type(anyio.Event())
 
     def close(self) -> None:
         """Forget the task group and every queued job (the group has ended)."""
@@ -86,6 +93,6 @@ class AsyncWorkers(Generic[Job]):
                     await run_job(job)
                 finally:
                     self._in_a_job -= 1
-            wake = anyio.Event()
+            wake = self._new_event()
             self._idle.append(wake)
             await wake.wait()

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JsonLinesFormatter", "LevelFormatter", "access_logger", "configure_logging", "log_access",
-    "printable", "request_line", "utc_time", "where",
+    "RequestLine", "printable", "request_line", "utc_time", "where",
 ]
 
 access_logger = logging.getLogger("microready.access")
@@ -207,6 +207,22 @@ def printable(target: bytes) -> str:
 def request_line(event: RequestReceived) -> str:
     """``"GET /path HTTP/1.1"``: how log lines about a request name it."""
     return f'"{event.method} {printable(event.target)} HTTP/{event.http_version}"'
+
+
+class RequestLine:
+    """A request's ``request_line``, written out only when a log line asks for it.
+
+    The background runner keeps one with every job, and logs it only if a task
+    fails or is dropped: most jobs never need the text.
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event: RequestReceived) -> None:
+        self._event = event
+
+    def __str__(self) -> str:
+        return request_line(self._event)
 
 
 def where(client: Address | None) -> str:

@@ -31,7 +31,7 @@ from ..datastructures import Address
 from ..requests import ClientDisconnect, Request
 from .access import AccessLog
 from .event_loop import event_loop_clock
-from .log import request_line, where
+from .log import RequestLine, where
 from .protocol import (
     NEED_DATA,
     BodyReceived,
@@ -226,7 +226,7 @@ class HTTPConnection(ResponseWriting):
             if reply.on_sent is not None:
                 reply.on_sent()
             if reply.cleanup is not None:
-                self.settings.app.background.submit([], reply.cleanup, request_line(event))
+                self.settings.app.background.submit([], reply.cleanup, RequestLine(event))
             return False
 
         if reply.error is not None and self.settings.on_app_error is not None:
@@ -262,7 +262,7 @@ class HTTPConnection(ResponseWriting):
             await self._close()  # "On Connection: close, the socket is closed first."
         if reply.tasks or reply.cleanup is not None:
             runner = self.settings.app.background
-            runner.submit(reply.tasks, reply.cleanup, request_line(event))
+            runner.submit(reply.tasks, reply.cleanup, RequestLine(event))
             if keep_alive and runner.backlogged:
                 # Backpressure: tasks arrive faster than they run; this client
                 # waits for the queue to shrink before we read its next request.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import anyio
 import anyio.abc
@@ -224,6 +225,53 @@ async def test_shutdown_deadline_cancels_tasks_runs_finally_and_names_them(
     assert any(
         m == "background tasks: 0 succeeded, 0 failed, 2 dropped, 0 unfinished" for m in messages
     ), messages
+
+
+async def test_a_sync_task_left_in_its_thread_is_counted_once_as_dropped() -> None:
+    # The counts a worker thread keeps and the loop's own add up: the deadline
+    # counts the task in the thread as dropped, and its finishing later changes
+    # nothing. The async task queued with it had already succeeded.
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    async def first() -> None:
+        finished.append("first")
+
+    def stuck_in_thread() -> None:
+        started.set()
+        release.wait(DEADLINE)
+        finished.append("stuck_in_thread")
+
+    app = MicroReady()
+
+    @app.post("/work")
+    async def work(background_tasks: BackgroundTasks) -> str:
+        background_tasks.add_task(first)
+        background_tasks.add_task(stuck_in_thread)
+        return "ok"
+
+    server = Server(app, Config(port=0, timeout_graceful_shutdown=0.2))
+    try:
+        async with anyio.create_task_group() as task_group:
+            [address] = await task_group.start(server.serve)
+            async with connect(int(address.rsplit(":", 1)[1])) as client:
+                await client.send(request("POST", "/work", "Content-Length: 0"))
+                with anyio.fail_after(DEADLINE):
+                    await client.read_response()
+                    while not started.is_set():
+                        await anyio.sleep(0.005)
+            assert (app.background.running, app.background.succeeded) == (1, 1)
+            server.request_shutdown()
+        stats = app.background.stats()
+        assert (stats.pending, stats.running, stats.succeeded, stats.dropped) == (0, 0, 1, 1)
+        assert app.background.abandoned_threads == 1
+    finally:
+        release.set()
+    with anyio.fail_after(DEADLINE):
+        while len(finished) < 2:  # the thread runs on, and ends
+            await anyio.sleep(0.005)
+    stats = app.background.stats()
+    assert (stats.running, stats.succeeded, stats.failed, stats.dropped) == (0, 1, 0, 1)
 
 
 async def test_async_tasks_queued_together_run_side_by_side() -> None:
