@@ -28,7 +28,6 @@ no handler answers 500 ``Internal Server Error``; its traceback goes to the
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
@@ -40,11 +39,12 @@ import anyio.to_thread
 
 from ._asgi.entry import serve_http, serve_lifespan
 from ._asgi.scope import Receive, Scope, Send, route_path
-from ._events import EventHandler, run_event_handlers
+from ._events import EventHandler
 from ._exception_handling import ExceptionHandler, ExceptionHandling, describe
 from ._exchange import Reply, RequestHandler
 from ._fastapi_keywords import APP_NOT_YET, AppOpenAPIOptions, split_openapi_options
 from ._inject import ActiveOverrides, OverridePlans, RequestState, close_failed, run_endpoint
+from ._lifespan import Lifespan, checked_lifespan, running_lifespan
 from ._middleware_stack import Middleware, MiddlewareHost, build_stack
 from ._offload_reply import offloading_reply
 from ._route_handler import respond, run_route_handler, task_list, then
@@ -69,9 +69,6 @@ _APP_OPENAPI = AppOpenAPIOptions.__optional_keys__
 
 error_logger = logging.getLogger("microready.error")
 background_logger = logging.getLogger("microready.background")
-
-Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
-
 
 def _slash_redirect(request: Request) -> str:
     """The request's URL with the trailing slash added or removed, absolute as
@@ -151,7 +148,7 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
         # FastAPI's (deprecated there in favour of the server's --root-path, which
         # microready has too): every request is treated as served under it.
         self.root_path = root_path.rstrip("/")
-        self._lifespan = self._checked_lifespan(lifespan)
+        self._lifespan = checked_lifespan(lifespan)
         self._lifespan_state: dict[str, Any] | None = None
         self._table: RouteTable[Route | Mount] = RouteTable(())
         self._websocket_table: RouteTable[WebSocketRoute | Mount] = RouteTable(())
@@ -201,27 +198,10 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
 
     # -- lifespan --------------------------------------------------------------------
 
-    @staticmethod
-    def _checked_lifespan(lifespan: Any) -> Lifespan | None:
-        if lifespan is None:
-            return None
-        if not callable(lifespan):
-            raise TypeError(
-                f"lifespan must be a function that takes the app, not {type(lifespan).__name__}:\n"
-                f"    right: @asynccontextmanager\n"
-                f"           async def lifespan(app): ...; yield; ...\n"
-                f"           app = MicroReady(lifespan=lifespan)"
-            )
-        if inspect.isasyncgenfunction(lifespan):  # forgot @asynccontextmanager: forgive it
-            wrapped: Lifespan = asynccontextmanager(lifespan)
-            return wrapped
-        checked: Lifespan = lifespan
-        return checked
-
     def lifespan_context(self) -> AbstractAsyncContextManager[None]:
         """Startup before the block, shutdown after it; the server runs it around serving.
 
-        The ``lifespan=`` context, or else the ``on_event`` handlers (``_events``).
+        The ``lifespan=`` context, or else the ``on_event`` handlers (``_lifespan``).
         """
         return self._run_lifespan()
 
@@ -229,36 +209,10 @@ class MicroReady(Router, ExceptionHandling, MiddlewareHost):
     async def _run_lifespan(self) -> AsyncIterator[None]:
         self._route_table()  # build it now, not during the first request
         self.build_middleware_stack()  # and the stack: its configuration errors show here
-        if self._lifespan is None:
-            await run_event_handlers(self.on_startup)
-            try:
-                yield
-            finally:
-                await run_event_handlers(self.on_shutdown)
-            return
-        if self.on_startup or self.on_shutdown:  # FastAPI's rule, said out loud
-            error_logger.warning(
-                "the app has a lifespan=, so its %d startup and %d shutdown handler(s) "
-                "(on_event, add_event_handler) are not run, as in FastAPI: move them "
-                "into the lifespan", len(self.on_startup), len(self.on_shutdown),
-            )
-        manager = self._lifespan(self)
-        if not isinstance(manager, AbstractAsyncContextManager) and not hasattr(
-            manager, "__aenter__"
-        ):
-            raise TypeError(
-                f"lifespan(app) returned {type(manager).__name__}, not an async context manager; "
-                "decorate it with @contextlib.asynccontextmanager and make it an async def "
-                "that yields once"
-            )
-        async with manager as value:
-            if value is not None:
-                if not isinstance(value, Mapping):
-                    raise TypeError(
-                        "the lifespan may yield a dict of state for request.state, or nothing; "
-                        f"it yielded {type(value).__name__}"
-                    )
-                self._lifespan_state = dict(value)
+        async with running_lifespan(
+            self, self._lifespan, self.on_startup, self.on_shutdown
+        ) as state:
+            self._lifespan_state = state
             try:
                 yield
             finally:
