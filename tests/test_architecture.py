@@ -137,6 +137,7 @@ def is_stdlib(module: str) -> bool:
 
 APP_LAYER = tuple(f"{PACKAGE}.{name}" for name in (
     "app", "routing", "_route", "_route_table", "_route_options", "_route_handler", "_events",
+    "_lifespan",
     "_mount", "_exception_handling",
     "_path_template", "params", "_depends", "_fastapi_keywords",
     "_response_model", "requests",
