@@ -17,9 +17,8 @@ metrics cost the requests no second clock read (and work with the log off).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import anyio
 
 from .access_json import log_json_access
 from .log import access_logger, log_access
@@ -35,11 +34,13 @@ __all__ = ["AccessLog"]
 class AccessLog:
     """What the access line of the connection's current request will say."""
 
-    __slots__ = ("client", "enabled", "pending", "logging", "head", "started", "sent",
+    __slots__ = ("client", "clock", "enabled", "pending", "logging", "head", "started", "sent",
                  "metrics", "write_line")
 
-    def __init__(self, client: Address | None, settings: ConnectionSettings) -> None:
+    def __init__(self, client: Address | None, settings: ConnectionSettings,
+                 clock: Callable[[], float]) -> None:
         self.client = client
+        self.clock = clock  # the connection's (event_loop.py), which ``arrived`` is read on
         self.enabled = settings.access_log  # --no-access-log turns it off for good
         self.metrics = settings.metrics
         self.write_line = log_json_access if settings.access_log_format == "json" else log_access
@@ -67,7 +68,7 @@ class AccessLog:
         if not self.pending:
             return
         self.pending = False
-        duration = anyio.current_time() - self.started
+        duration = self.clock() - self.started
         if self.metrics is not None:
             self.metrics.observe(status, duration)
         if self.logging:

@@ -121,7 +121,7 @@ class HTTPConnection(ResponseWriting):
         self._stopping = False  # close_if_idle() was called
         self._answering_last = False  # shutting down, and answering one last request
         self._fresh = True  # no request has arrived on this connection yet
-        self.access = AccessLog(client, settings)
+        self.access = AccessLog(client, settings, self.clock)
 
     # -- the loop --------------------------------------------------------------
 

@@ -20,6 +20,10 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request
 
 from microready import MicroReady, WebSocket
+from microready.datastructures import Address
+from microready.server.access import AccessLog
+from microready.server.protocol import Limits
+from microready.server.settings import ConnectionSettings
 from tests.support.access_app import exchange_bytes, make_app
 from tests.support.http import parse_response, request
 from tests.support.live import IO_TIMEOUT, connect, serving
@@ -170,3 +174,16 @@ async def test_a_unix_socket_peer_is_logged_as_unix(
         data = await client.read_until_eof()
     [line] = access_lines(caplog)
     assert (line["client"], line["status"], int(line["bytes"])) == ("unix", "200", len(data))
+
+
+def test_the_duration_is_read_on_the_connections_clock(caplog: pytest.LogCaptureFixture) -> None:
+    # The line's time is the connection's own clock (the one "arrived" is read
+    # on), so a loop with a clock of its own (trio's MockClock) times it right.
+    now = 10.0
+    settings = ConnectionSettings(MicroReady(), Limits())
+    access = AccessLog(Address("127.0.0.1", 5000), settings, lambda: now)
+    access.begin(None, arrived=10.0)
+    now = 10.25
+    access.finish(200)
+    [line] = access_lines(caplog)
+    assert (line["status"], line["ms"]) == ("200", "250.0")
