@@ -206,23 +206,29 @@ def printable(target: bytes) -> str:
 
 def request_line(event: RequestReceived) -> str:
     """``"GET /path HTTP/1.1"``: how log lines about a request name it."""
-    return f'"{event.method} {printable(event.target)} HTTP/{event.http_version}"'
+    return _line(event.method, event.target, event.http_version)
+
+
+def _line(method: str, target: bytes, http_version: str) -> str:
+    return f'"{method} {printable(target)} HTTP/{http_version}"'
 
 
 class RequestLine:
     """A request's ``request_line``, written out only when a log line asks for it.
 
     The background runner keeps one with every job, and logs it only if a task
-    fails or is dropped: most jobs never need the text.
+    fails or is dropped: most jobs never need the text. It keeps the three
+    parts, not the event, whose headers would otherwise live as long as the job.
     """
 
-    __slots__ = ("_event",)
+    __slots__ = ("_method", "_target", "_http_version")
 
     def __init__(self, event: RequestReceived) -> None:
-        self._event = event
+        self._method, self._target, self._http_version = (
+            event.method, event.target, event.http_version)
 
     def __str__(self) -> str:
-        return request_line(self._event)
+        return _line(self._method, self._target, self._http_version)
 
 
 def where(client: Address | None) -> str:
