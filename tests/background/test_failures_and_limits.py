@@ -8,6 +8,7 @@ import threading
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import anyio.to_thread
 import pytest
 
 from microready import BackgroundTask, BackgroundTasks, MicroReady
@@ -208,14 +209,12 @@ async def test_shutdown_deadline_cancels_tasks_runs_finally_and_names_them(
         return "ok"
 
     caplog.set_level(logging.INFO, logger="microready")
-    server = Server(app, Config(port=0, timeout_graceful_shutdown=0.2))
-    async with anyio.create_task_group() as task_group:
-        [address] = await task_group.start(server.serve)
-        async with connect(int(address.rsplit(":", 1)[1])) as client:
-            await client.send(request("POST", "/work", "Content-Length: 0"))
-            with anyio.fail_after(DEADLINE):
-                await client.read_response()
-        server.request_shutdown()
+    async with serving(app, timeout_graceful_shutdown=0.2) as running, connect(
+        running.port
+    ) as client:
+        await client.send(request("POST", "/work", "Content-Length: 0"))
+        with anyio.fail_after(DEADLINE):
+            await client.read_response()
     # serve() returned: the deadline cancelled the stuck task.
     assert cleaned_up == ["finally ran"]
     messages = [r.getMessage() for r in caplog.records]
@@ -233,11 +232,13 @@ async def test_a_sync_task_left_in_its_thread_is_counted_once_as_dropped() -> No
     # nothing. The async task queued with it had already succeeded.
     started, release = threading.Event(), threading.Event()
     finished: list[str] = []
+    ran_in: list[threading.Thread] = []
 
     async def first() -> None:
         finished.append("first")
 
     def stuck_in_thread() -> None:
+        ran_in.append(threading.current_thread())
         started.set()
         release.wait(DEADLINE)
         finished.append("stuck_in_thread")
@@ -250,26 +251,24 @@ async def test_a_sync_task_left_in_its_thread_is_counted_once_as_dropped() -> No
         background_tasks.add_task(stuck_in_thread)
         return "ok"
 
-    server = Server(app, Config(port=0, timeout_graceful_shutdown=0.2))
     try:
-        async with anyio.create_task_group() as task_group:
-            [address] = await task_group.start(server.serve)
-            async with connect(int(address.rsplit(":", 1)[1])) as client:
+        async with serving(app, timeout_graceful_shutdown=0.2) as running:
+            async with connect(running.port) as client:
                 await client.send(request("POST", "/work", "Content-Length: 0"))
                 with anyio.fail_after(DEADLINE):
                     await client.read_response()
-                    while not started.is_set():
-                        await anyio.sleep(0.005)
+            assert await anyio.to_thread.run_sync(started.wait, DEADLINE)
             assert (app.background.running, app.background.succeeded) == (1, 1)
-            server.request_shutdown()
         stats = app.background.stats()
         assert (stats.pending, stats.running, stats.succeeded, stats.dropped) == (0, 0, 1, 1)
         assert app.background.abandoned_threads == 1
     finally:
         release.set()
-    with anyio.fail_after(DEADLINE):
-        while len(finished) < 2:  # the thread runs on, and ends
-            await anyio.sleep(0.005)
+    # The thread runs on, counts nothing more and exits (shutdown stopped its pool):
+    # once it has ended, whatever it would count is counted.
+    [thread] = ran_in
+    await anyio.to_thread.run_sync(thread.join, DEADLINE)
+    assert not thread.is_alive() and finished == ["first", "stuck_in_thread"]
     stats = app.background.stats()
     assert (stats.running, stats.succeeded, stats.failed, stats.dropped) == (0, 1, 0, 1)
 

@@ -46,7 +46,6 @@ IO_TIMEOUT = 5.0  # the longest any single wait on the network may take in a tes
 SHUTDOWN_TIMEOUT = 10.0
 
 
-
 async def wait_until(condition: Callable[[], bool]) -> None:
     """Poll ``condition`` until it holds; fail after ``IO_TIMEOUT`` (where no event exists)."""
     with anyio.fail_after(IO_TIMEOUT):
